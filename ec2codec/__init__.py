@@ -1,0 +1,29 @@
+"""ec2codec: a small, fast, typed codec for the Amazon EC2 Query protocol.
+
+Importing the package is cheap: it loads no model data, no lxml and no
+requests; the bundled EC2 model is opened on first use and each operation's
+encoder is compiled the first time it is called.
+"""
+
+from __future__ import annotations
+
+from .codec import Model, encode, load_model, operations, request, serialize
+from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
+from .query import EncodedRequest
+
+__all__ = [
+    "EncodedRequest",
+    "Error",
+    "Model",
+    "ModelError",
+    "ParseError",
+    "ServiceError",
+    "ValidationError",
+    "encode",
+    "load_model",
+    "operations",
+    "request",
+    "serialize",
+]
+
+__version__ = "0.1.0"

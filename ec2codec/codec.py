@@ -1,0 +1,115 @@
+"""The public codec facade: :class:`Model` and the module-level functions bound to the bundled EC2 model.
+
+This module sits above the model, the encoder and the decoder and only wires
+them together; it owns argument normalisation (unknown operation, ``None``
+params) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError, ValidationError
+from .model import ServiceModel, bundled_model, model_from
+from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
+
+__all__ = ["Model", "encode", "load_model", "operations", "request", "serialize"]
+
+
+class Model:
+    """A service model with the codec's operations bound to it.
+
+    ``ec2codec.load_model(...)`` returns one for any botocore-format model using
+    the ``ec2`` protocol; the module-level functions use the bundled EC2 model.
+    """
+
+    def __init__(self, service: ServiceModel) -> None:
+        if service.protocol and service.protocol != "ec2":
+            raise ModelError(f"ec2codec speaks the ec2 protocol; this model uses {service.protocol!r}")
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"<ec2codec.Model {self.service.metadata.get('serviceId', '?')} {self.api_version}>"
+
+    @property
+    def api_version(self) -> str:
+        return self.service.api_version
+
+    def operations(self) -> list[str]:
+        """Every operation name, sorted."""
+        return self.service.operation_names()
+
+    def _encoder(self, operation: str) -> OperationEncoder:
+        if not isinstance(operation, str) or operation not in self.service._raw_operations:
+            raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
+        return encoder_for(self.service, operation)
+
+    def serialize(
+        self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+    ) -> list[tuple[str, str]]:
+        """``[("Action", op), ("Version", v), *params]`` in botocore's order (unencoded)."""
+        return self._encoder(operation).serialize(params, token_factory)
+
+    def encode(
+        self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+    ) -> bytes:
+        """The ``application/x-www-form-urlencoded`` body botocore would send."""
+        return self._encoder(operation).encode(params, token_factory)
+
+    def request(
+        self,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        token_factory: TokenFactory | None = None,
+        compress_min_bytes: int | None = COMPRESS_MIN_BYTES,
+    ) -> EncodedRequest:
+        """Body plus method, path, headers and expanded ``hostPrefix`` (unsigned)."""
+        return self._encoder(operation).request(params, token_factory, compress_min_bytes)
+
+
+def load_model(source: str | Path | Mapping[str, Any]) -> Model:
+    """A :class:`Model` from a botocore ``service-2.json`` (path or dict) or an ec2codec bundle."""
+    return Model(model_from(source))
+
+
+_DEFAULT: Model | None = None
+
+
+def _default() -> Model:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Model(bundled_model())
+    return _DEFAULT
+
+
+def operations() -> list[str]:
+    """Every operation of the bundled EC2 model."""
+    return _default().operations()
+
+
+def serialize(
+    operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+) -> list[tuple[str, str]]:
+    """Serialise ``params`` for ``operation`` of the bundled EC2 model (see :meth:`Model.serialize`)."""
+    return _default().serialize(operation, params, token_factory=token_factory)
+
+
+def encode(
+    operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+) -> bytes:
+    """Encode the request body for ``operation`` of the bundled EC2 model (see :meth:`Model.encode`)."""
+    return _default().encode(operation, params, token_factory=token_factory)
+
+
+def request(
+    operation: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    token_factory: TokenFactory | None = None,
+    compress_min_bytes: int | None = COMPRESS_MIN_BYTES,
+) -> EncodedRequest:
+    """The unsigned request for ``operation`` of the bundled EC2 model (see :meth:`Model.request`)."""
+    return _default().request(operation, params, token_factory=token_factory, compress_min_bytes=compress_min_bytes)

@@ -1,0 +1,48 @@
+"""Regenerate ``ec2codec/_data/ec2.model`` from the installed botocore's EC2 model.
+
+Usage: ``python tools/build_model.py [--check]``. With ``--check`` nothing is
+written; the exit status says whether the committed bundle is current.
+botocore is a development dependency only: the package never imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ec2codec.model import BUNDLE_NAME, compact_model, dump_bundle  # noqa: E402
+
+TARGET = ROOT / "ec2codec" / "_data" / BUNDLE_NAME
+
+
+def build() -> bytes:
+    """The bundle bytes for the installed botocore (deterministic for a given version)."""
+    import botocore
+    from botocore.loaders import Loader
+
+    raw = Loader().load_service_model("ec2", "service-2")
+    return dump_bundle(compact_model(raw), botocore_version=botocore.__version__, generator="tools/build_model.py")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed bundle is stale")
+    args = parser.parse_args(argv)
+    data = build()
+    if args.check:
+        current = TARGET.read_bytes() if TARGET.exists() else b""
+        if current != data:
+            print(f"{TARGET.relative_to(ROOT)} is stale: run python tools/build_model.py", file=sys.stderr)
+            return 1
+        return 0
+    TARGET.write_bytes(data)
+    print(f"wrote {TARGET.relative_to(ROOT)} ({len(data)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
