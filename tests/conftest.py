@@ -1,0 +1,43 @@
+"""Shared test configuration: hypothesis profiles and the location of the conformance data.
+
+Profiles: ``ci`` (the default, a few examples per property, fast on 2 cores) and
+``thorough`` (``HYPOTHESIS_PROFILE=thorough pytest``) for long local runs.
+The botocore protocol and SigV4 suites are read from ``../shared/conformance``
+next to the repository, or from ``$EC2CODEC_CONFORMANCE``; tests that need them
+skip with the path they looked at when they are absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFORMANCE = Path(os.environ.get("EC2CODEC_CONFORMANCE", ROOT.parent / "shared" / "conformance"))
+
+settings.register_profile(
+    "ci",
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    max_examples=500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def conformance_file(*parts: str) -> Path:
+    """A path inside the botocore conformance copy, or a skip naming where it was looked for."""
+    path = CONFORMANCE.joinpath("botocore", *parts)
+    if not path.exists():
+        pytest.skip(f"conformance data not found at {path} (set EC2CODEC_CONFORMANCE)")
+    return path
