@@ -13,7 +13,6 @@ import math
 import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from email.utils import formatdate, parsedate_to_datetime
 
 __all__ = ["format_timestamp", "parse_timestamp", "to_utc"]
 
@@ -56,6 +55,8 @@ def parse_timestamp(text: str) -> datetime:
             offset = timedelta(hours=int(oh), minutes=int(om or 0))
             return (dt - offset if sign == "+" else dt + offset).replace(tzinfo=UTC)
         return dt.replace(tzinfo=UTC)
+    from email.utils import parsedate_to_datetime  # rare form; keeps import cheap
+
     try:
         dt = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -93,5 +94,7 @@ def format_timestamp(value: datetime, fmt: str | None) -> str:
     if fmt == "unixtimestamp":
         return str(int(seconds))
     if fmt == "rfc822":
+        from email.utils import formatdate
+
         return formatdate(seconds, usegmt=True)
     raise ValueError(f"unknown timestampFormat {fmt!r}")

@@ -7,8 +7,8 @@ params) and nothing else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from .errors import ModelError, ValidationError
@@ -70,7 +70,7 @@ class Model:
         return self._encoder(operation).request(params, token_factory, compress_min_bytes)
 
 
-def load_model(source: str | Path | Mapping[str, Any]) -> Model:
+def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
     """A :class:`Model` from a botocore ``service-2.json`` (path or dict) or an ec2codec bundle."""
     return Model(model_from(source))
 

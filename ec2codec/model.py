@@ -11,11 +11,10 @@ program that calls one operation never pays for the other 764.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ModelError
 
@@ -115,8 +114,7 @@ def dump_bundle(compact: Mapping[str, Any], **provenance: str) -> bytes:
     return _MAGIC + head + b"\n" + bytes(body)
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
+class Operation(NamedTuple):
     """One operation of a model, as the codec sees it."""
 
     name: str
@@ -234,18 +232,21 @@ def bundled_model() -> ServiceModel:
     if _BUNDLED is None:
         with _BUNDLED_LOCK:
             if _BUNDLED is None:
-                data = (Path(__file__).parent / "_data" / BUNDLE_NAME).read_bytes()
+                path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
+                with open(path, "rb") as f:
+                    data = f.read()
                 _BUNDLED = read_bundle(data)
     return _BUNDLED
 
 
-def model_from(source: str | Path | Mapping[str, Any]) -> ServiceModel:
+def model_from(source: str | os.PathLike[str] | Mapping[str, Any]) -> ServiceModel:
     """A :class:`ServiceModel` from a botocore-format dict, a ``service-2.json`` path, or a bundle path."""
     if isinstance(source, Mapping):
         raw: Mapping[str, Any] = source
     else:
         try:
-            data = Path(source).read_bytes()
+            with open(source, "rb") as f:
+                data = f.read()
         except OSError as exc:
             raise ModelError(f"cannot read model {source}: {exc.strerror}") from None
         if data.startswith(_MAGIC):

@@ -15,10 +15,8 @@ same scalar converters, so reporting costs nothing on the happy path.
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
@@ -193,16 +191,33 @@ def _explain(
             problems.append((at, str(exc)))
 
 
-@dataclass(frozen=True)
 class EncodedRequest:
     """Everything the ec2 protocol puts on the wire for one call, before signing."""
 
-    operation: str
-    body: bytes
-    method: str = "POST"
-    path: str = "/"
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": CONTENT_TYPE})
-    host_prefix: str | None = None
+    __slots__ = ("body", "headers", "host_prefix", "method", "operation", "path")
+
+    def __init__(
+        self,
+        operation: str,
+        body: bytes,
+        *,
+        method: str = "POST",
+        path: str = "/",
+        headers: dict[str, str] | None = None,
+        host_prefix: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.body = body
+        self.method = method
+        self.path = path
+        self.headers: dict[str, str] = headers if headers is not None else {"Content-Type": CONTENT_TYPE}
+        self.host_prefix = host_prefix
+
+    def __repr__(self) -> str:
+        return (
+            f"EncodedRequest(operation={self.operation!r}, method={self.method!r}, path={self.path!r}, "
+            f"host_prefix={self.host_prefix!r}, headers={self.headers!r}, body=<{len(self.body)} bytes>)"
+        )
 
     def url(self, endpoint: str) -> str:
         """The request URL against ``endpoint``: host prefix prepended, paths joined."""
@@ -279,9 +294,13 @@ class OperationEncoder:
         op = self.operation
         if "gzip" in op.request_compression and compress_min_bytes is not None and len(body) >= compress_min_bytes:
             # Smithy requestCompression: the SDK gzips and appends its coding.
+            import gzip
+
             body = gzip.compress(body, mtime=0)
             headers["Content-Encoding"] = "gzip"
-        return EncodedRequest(op.name, body, op.method, op.request_uri, headers, self._host_prefix(params))
+        return EncodedRequest(
+            op.name, body, method=op.method, path=op.request_uri, headers=headers, host_prefix=self._host_prefix(params)
+        )
 
     def _host_prefix(self, params: Mapping[str, Any]) -> str | None:
         template = self.operation.host_prefix
