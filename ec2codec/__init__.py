@@ -7,7 +7,7 @@ encoder is compiled the first time it is called.
 
 from __future__ import annotations
 
-from .codec import Model, encode, load_model, operations, request, serialize
+from .codec import Model, decode_request, encode, load_model, operations, request, serialize
 from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 from .query import EncodedRequest
 
@@ -19,6 +19,7 @@ __all__ = [
     "ParseError",
     "ServiceError",
     "ValidationError",
+    "decode_request",
     "encode",
     "load_model",
     "operations",

@@ -14,8 +14,9 @@ from typing import Any
 from .errors import ModelError, ValidationError
 from .model import ServiceModel, bundled_model, model_from
 from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
+from .query_decode import decode_request as _decode_request
 
-__all__ = ["Model", "encode", "load_model", "operations", "request", "serialize"]
+__all__ = ["Model", "decode_request", "encode", "load_model", "operations", "request", "serialize"]
 
 
 class Model:
@@ -42,7 +43,7 @@ class Model:
         return self.service.operation_names()
 
     def _encoder(self, operation: str) -> OperationEncoder:
-        if not isinstance(operation, str) or operation not in self.service._raw_operations:
+        if not self.service.has_operation(operation):
             raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
         return encoder_for(self.service, operation)
 
@@ -68,6 +69,10 @@ class Model:
     ) -> EncodedRequest:
         """Body plus method, path, headers and expanded ``hostPrefix`` (unsigned)."""
         return self._encoder(operation).request(params, token_factory, compress_min_bytes)
+
+    def decode_request(self, body: bytes | str) -> tuple[str, dict[str, Any]]:
+        """The server side: ``(operation, params)`` from a form-encoded request body."""
+        return _decode_request(body, self.service)
 
 
 def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
@@ -113,3 +118,8 @@ def request(
 ) -> EncodedRequest:
     """The unsigned request for ``operation`` of the bundled EC2 model (see :meth:`Model.request`)."""
     return _default().request(operation, params, token_factory=token_factory, compress_min_bytes=compress_min_bytes)
+
+
+def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
+    """Decode an EC2 request body against the bundled model (see :meth:`Model.decode_request`)."""
+    return _default().decode_request(body)

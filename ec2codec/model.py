@@ -163,6 +163,9 @@ class ServiceModel:
     def protocol(self) -> str:
         return str(self.metadata.get("protocol", ""))
 
+    def has_operation(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._raw_operations
+
     def operation_names(self) -> list[str]:
         return sorted(self._raw_operations)
 
