@@ -8,11 +8,14 @@ encoder is compiled the first time it is called.
 from __future__ import annotations
 
 from .codec import Model, decode_request, encode, load_model, operations, request, serialize
+from .endpoints import Endpoint, EndpointError, resolve_endpoint
 from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 from .query import EncodedRequest
 
 __all__ = [
     "EncodedRequest",
+    "Endpoint",
+    "EndpointError",
     "Error",
     "Model",
     "ModelError",
@@ -24,6 +27,7 @@ __all__ = [
     "load_model",
     "operations",
     "request",
+    "resolve_endpoint",
     "serialize",
 ]
 
