@@ -7,12 +7,18 @@ encoder is compiled the first time it is called.
 
 from __future__ import annotations
 
-from .codec import Model, decode_request, encode, load_model, operations, request, serialize
+from .codec import Model, decode_request, encode, load_model, operations, parse, request, serialize
+from .credentials import CredentialProvider, CredentialsError, resolve_credentials, resolve_provider, resolve_region
 from .endpoints import Endpoint, EndpointError, resolve_endpoint
 from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 from .query import EncodedRequest
+from .sigv4 import Credentials, presign, sign
+from .xml import ParseLimits, ResponseParser
 
 __all__ = [
+    "CredentialProvider",
+    "Credentials",
+    "CredentialsError",
     "EncodedRequest",
     "Endpoint",
     "EndpointError",
@@ -20,15 +26,23 @@ __all__ = [
     "Model",
     "ModelError",
     "ParseError",
+    "ParseLimits",
+    "ResponseParser",
     "ServiceError",
     "ValidationError",
     "decode_request",
     "encode",
     "load_model",
     "operations",
+    "parse",
+    "presign",
     "request",
+    "resolve_credentials",
     "resolve_endpoint",
+    "resolve_provider",
+    "resolve_region",
     "serialize",
+    "sign",
 ]
 
 __version__ = "0.1.0"

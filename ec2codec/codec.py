@@ -15,8 +15,9 @@ from .errors import ModelError, ValidationError
 from .model import ServiceModel, bundled_model, model_from
 from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from .query_decode import decode_request as _decode_request
+from .xml import Body, ParseLimits, parse_response
 
-__all__ = ["Model", "decode_request", "encode", "load_model", "operations", "request", "serialize"]
+__all__ = ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"]
 
 
 class Model:
@@ -74,6 +75,16 @@ class Model:
         """The server side: ``(operation, params)`` from a form-encoded request body."""
         return _decode_request(body, self.service)
 
+    def parse(
+        self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
+    ) -> dict[str, Any]:
+        """Decode a response body (bytes, str, iterable of chunks, binary file) into botocore's dict.
+
+        Raises ServiceError for an EC2 error document and ParseError for anything
+        else that is not a response to ``operation`` (see :mod:`ec2codec.xml`).
+        """
+        return parse_response(self.service, operation, body, limits=limits, status=status)
+
 
 def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
     """A :class:`Model` from a botocore ``service-2.json`` (path or dict) or an ec2codec bundle."""
@@ -123,3 +134,10 @@ def request(
 def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
     """Decode an EC2 request body against the bundled model (see :meth:`Model.decode_request`)."""
     return _default().decode_request(body)
+
+
+def parse(
+    operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
+) -> dict[str, Any]:
+    """Decode a response to ``operation`` of the bundled EC2 model (see :meth:`Model.parse`)."""
+    return _default().parse(operation, body, limits=limits, status=status)
