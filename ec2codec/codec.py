@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError, ValidationError
 from .model import ServiceModel, bundled_model, model_from
 from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
-from .query_decode import decode_request as _decode_request
-from .xml import Body, ParseLimits, parse_response
+
+if TYPE_CHECKING:
+    from .xml import Body, ParseLimits
 
 __all__ = ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"]
 
@@ -73,7 +74,9 @@ class Model:
 
     def decode_request(self, body: bytes | str) -> tuple[str, dict[str, Any]]:
         """The server side: ``(operation, params)`` from a form-encoded request body."""
-        return _decode_request(body, self.service)
+        from .query_decode import decode_request  # server side: not loaded by clients
+
+        return decode_request(body, self.service)
 
     def parse(
         self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
@@ -83,6 +86,8 @@ class Model:
         Raises ServiceError for an EC2 error document and ParseError for anything
         else that is not a response to ``operation`` (see :mod:`ec2codec.xml`).
         """
+        from .xml import parse_response  # lxml is loaded by the first parse, not by import
+
         return parse_response(self.service, operation, body, limits=limits, status=status)
 
 

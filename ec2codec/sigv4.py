@@ -25,7 +25,6 @@ five HMACs of a signature are skipped, which is what makes signing fast.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from hashlib import sha256
@@ -71,18 +70,46 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True, repr=False)
 class Credentials:
     """An AWS access key pair, optionally temporary (a session ``token`` and an ``expiration``).
 
-    ``repr`` and ``str`` name the access key id only: the secret key and the
-    token are redacted, so credentials can be logged or printed safely.
+    Immutable and hashable. ``repr`` and ``str`` name the access key id only:
+    the secret key and the token are redacted, so credentials can be logged or
+    printed safely. (A plain class, not a dataclass: importing ``dataclasses``
+    costs more than the rest of the signer, and start-up time is a feature.)
     """
 
+    __slots__ = ("access_key", "expiration", "secret_key", "token")
     access_key: str
     secret_key: str
-    token: str | None = None
-    expiration: datetime | None = None
+    token: str | None
+    expiration: datetime | None
+
+    def __init__(
+        self, access_key: str, secret_key: str, token: str | None = None, expiration: datetime | None = None
+    ) -> None:
+        for name, value in (
+            ("access_key", access_key),
+            ("secret_key", secret_key),
+            ("token", token),
+            ("expiration", expiration),
+        ):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Credentials are immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Credentials are immutable; cannot delete {name!r}")
+
+    def _key(self) -> tuple[str, str, str | None, datetime | None]:
+        return (self.access_key, self.secret_key, self.token, self.expiration)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Credentials) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __repr__(self) -> str:
         token = "None" if self.token is None else "<redacted>"
