@@ -9,8 +9,10 @@ skip with the path they looked at when they are absent.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -41,3 +43,30 @@ def conformance_file(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"conformance data not found at {path} (set EC2CODEC_CONFORMANCE)")
     return path
+
+
+def protocol_cases(kind: str, parts: tuple[str, ...]) -> list[Any]:
+    """``pytest.param(suite, case)`` for every case of a botocore protocol suite file.
+
+    When the file is absent there is one ``(None, None)`` param, so the test
+    body can call :func:`conformance_file` and skip naming the missing path.
+    """
+    path = CONFORMANCE.joinpath("botocore", *parts)
+    if not path.exists():
+        return [pytest.param(None, None, id=f"{kind}-suite-missing")]
+    out = []
+    for suite in json.loads(path.read_text()):
+        for i, case in enumerate(suite["cases"]):
+            name = case.get("id") or f"{suite['description']}[{i}]"
+            out.append(pytest.param(suite, case, id=f"{kind}-{name}"))
+    return out
+
+
+def suite_model(suite: dict[str, Any], case: dict[str, Any]) -> Any:
+    """An ``ec2codec.Model`` holding the suite's shapes and the case's operation."""
+    import ec2codec
+
+    given = case["given"]
+    return ec2codec.load_model(
+        {"metadata": suite["metadata"], "shapes": suite["shapes"], "operations": {given["name"]: given}}
+    )

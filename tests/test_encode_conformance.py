@@ -15,27 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import ec2codec
-
-from .conftest import CONFORMANCE, conformance_file
+from .conftest import conformance_file, protocol_cases, suite_model
 
 FIXED_TOKEN = "00000000-0000-4000-8000-000000000000"
 SUITES = {
     "smithy": ("tests", "unit", "protocols", "input", "ec2.json"),
     "legacy": ("tests", "unit", "protocols", "legacy", "input", "ec2.json"),
 }
-
-
-def _cases(kind: str) -> list[Any]:
-    path = CONFORMANCE.joinpath("botocore", *SUITES[kind])
-    if not path.exists():
-        return [pytest.param(None, None, id=f"{kind}-suite-missing")]
-    out = []
-    for suite in json.loads(path.read_text()):
-        for i, case in enumerate(suite["cases"]):
-            name = case.get("id") or f"{suite['description']}[{i}]"
-            out.append(pytest.param(suite, case, id=f"{kind}-{name}"))
-    return out
 
 
 def _special_floats(params: dict[str, Any]) -> dict[str, Any]:
@@ -45,19 +31,14 @@ def _special_floats(params: dict[str, Any]) -> dict[str, Any]:
     return {k: special.get(v, v) if isinstance(v, str) and k in ("FloatValue", "Boo") else v for k, v in params.items()}
 
 
-def _model(suite: dict[str, Any], case: dict[str, Any]) -> ec2codec.Model:
-    given = case["given"]
-    return ec2codec.load_model(
-        {"metadata": suite["metadata"], "shapes": suite["shapes"], "operations": {given["name"]: given}}
-    )
-
-
-@pytest.mark.parametrize(("suite", "case"), _cases("smithy") + _cases("legacy"))
+@pytest.mark.parametrize(
+    ("suite", "case"), protocol_cases("smithy", SUITES["smithy"]) + protocol_cases("legacy", SUITES["legacy"])
+)
 def test_input_case(suite: dict[str, Any] | None, case: dict[str, Any] | None) -> None:
     if suite is None or case is None:
         conformance_file(*SUITES["smithy"])  # skips, naming the path
         return
-    model = _model(suite, case)
+    model = suite_model(suite, case)
     op = case["given"]["name"]
     expected = case["serialized"]
     params = _special_floats(case["params"])

@@ -21,7 +21,7 @@ import pytest
 
 import ec2codec
 
-from .conftest import CONFORMANCE, conformance_file
+from .conftest import conformance_file, protocol_cases, suite_model
 from .parse_support import comparable
 
 SUITES = {
@@ -29,25 +29,6 @@ SUITES = {
     "legacy": ("tests", "unit", "protocols", "legacy", "output", "ec2.json"),
 }
 BOTOCORE_SKIPS = {"Ec2XmlLists", "Ec2ComplexError"}
-
-
-def _cases(kind: str) -> list[Any]:
-    path = CONFORMANCE.joinpath("botocore", *SUITES[kind])
-    if not path.exists():
-        return [pytest.param(None, None, id=f"{kind}-suite-missing")]
-    out = []
-    for suite in json.loads(path.read_text()):
-        for i, case in enumerate(suite["cases"]):
-            name = case.get("id") or f"{suite['description']}[{i}]"
-            out.append(pytest.param(suite, case, id=f"{kind}-{name}"))
-    return out
-
-
-def _model(suite: dict[str, Any], case: dict[str, Any]) -> ec2codec.Model:
-    given = case["given"]
-    return ec2codec.load_model(
-        {"metadata": suite["metadata"], "shapes": suite["shapes"], "operations": {given["name"]: given}}
-    )
 
 
 def _expected(shapes: dict[str, Any], shape_name: str, value: Any) -> Any:
@@ -77,12 +58,14 @@ def test_all_cases_are_collected() -> None:
     assert set(cases) >= BOTOCORE_SKIPS
 
 
-@pytest.mark.parametrize(("suite", "case"), _cases("smithy") + _cases("legacy"))
+@pytest.mark.parametrize(
+    ("suite", "case"), protocol_cases("smithy", SUITES["smithy"]) + protocol_cases("legacy", SUITES["legacy"])
+)
 def test_output_case(suite: dict[str, Any] | None, case: dict[str, Any] | None) -> None:
     if suite is None or case is None:
         conformance_file(*SUITES["smithy"])  # skips, naming the path
         return
-    model = _model(suite, case)
+    model = suite_model(suite, case)
     op = case["given"]["name"]
     response = case["response"]
     body = response["body"].encode()
@@ -121,5 +104,5 @@ def test_special_floats_are_real_floats() -> None:
         s for s in json.loads(path.read_text()) if s["cases"][0]["given"]["name"] == "SimpleScalarXmlProperties"
     )
     case = next(c for c in suite["cases"] if c["id"] == "Ec2QuerySupportsNaNFloatOutputs")
-    result = _model(suite, case).parse("SimpleScalarXmlProperties", case["response"]["body"])
+    result = suite_model(suite, case).parse("SimpleScalarXmlProperties", case["response"]["body"])
     assert math.isnan(result["floatValue"]) and math.isnan(result["doubleValue"])
