@@ -1,0 +1,307 @@
+"""One benchmark run: ec2codec against botocore, side by side, for speed, cold start and memory.
+
+Usage::
+
+    python benchmarks/run.py                  # full run: prints the table, writes results/latest.{json,md}
+    python benchmarks/run.py --update-readme  # ... and rewrites the table in README.md
+    python benchmarks/run.py --quick          # everything once with small inputs (CI smoke test)
+
+Every speed row times both libraries in this one process on the same input,
+with repeats interleaved (a, b, a, b, ...) so load elsewhere on the machine hits
+both alike, and reports the median seconds per call. Start-up and peak memory
+are measured in fresh interpreters (``--child``), several runs, median. The
+inputs and the per-area helpers come from the sibling scripts
+(``bench_encode.py``, ``bench_parse.py``, ``bench_sign.py``), which remain
+runnable on their own. Nothing here asserts a timing: targets are reported,
+not enforced, so ``--quick`` in CI only proves the runner still works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import bench_encode  # noqa: E402
+import bench_parse  # noqa: E402
+import bench_sign  # noqa: E402
+
+import ec2codec  # noqa: E402
+from ec2codec.sigv4 import Credentials, sign  # noqa: E402
+
+REFERENCE_PARAMS = json.loads((ROOT / "fixtures" / "requests" / "ImportSnapshot.params.json").read_text("utf-8"))
+REFERENCE_RESPONSE = (ROOT / "fixtures" / "responses" / "ImportSnapshot.xml").read_bytes()
+URL = "https://ec2.us-east-1.amazonaws.com/"
+REGION = "us-east-1"
+KEYS = (bench_sign.ACCESS_KEY, bench_sign.SECRET_KEY, bench_sign.TOKEN)
+README_START, README_END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+
+Row = dict[str, Any]
+
+
+def _row(what: str, unit: str, botocore: float, ours: float, target: float | None) -> Row:
+    return {
+        "what": what,
+        "unit": unit,
+        "botocore": botocore,
+        "ec2codec": ours,
+        "ratio": botocore / ours,
+        "target": target,
+    }
+
+
+def _speed(
+    what: str, botocore_fn: Callable[[], object], ours_fn: Callable[[], object], target: float, quick: bool
+) -> Row:
+    boto, ours = bench_encode.per_call([botocore_fn, ours_fn], quick)
+    return _row(what, "s/call", boto, ours, target)
+
+
+def _botocore_client() -> Any:
+    """A real botocore EC2 client whose HTTP layer answers from memory (the ``before-send`` stub)."""
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+
+    class _Raw:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def stream(self, **_: Any) -> Any:
+            yield self.body
+
+    client = botocore.session.get_session().create_client(
+        "ec2", region_name=REGION, aws_access_key_id=KEYS[0], aws_secret_access_key=KEYS[1], aws_session_token=KEYS[2]
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, {}, _Raw(REFERENCE_RESPONSE))
+
+    client.meta.events.register("before-send.ec2.ImportSnapshot", answer)
+    return client
+
+
+def _ec2codec_call() -> dict[str, Any]:
+    req = ec2codec.request("ImportSnapshot", REFERENCE_PARAMS)
+    creds = Credentials(*KEYS)
+    sign(req.method, URL, req.headers, req.body, creds, REGION)
+    return ec2codec.parse("ImportSnapshot", REFERENCE_RESPONSE)
+
+
+def speed_rows(quick: bool) -> list[Row]:
+    import botocore.auth
+    import lxml.etree
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+    from botocore.parsers import create_parser
+    from botocore.session import get_session
+
+    rows = []
+    names = ("reference ImportSnapshot", "large RunInstances")
+    for (label, operation, params), short in zip(bench_encode.CASES, names, strict=True):
+        boto_enc, ours_enc = bench_encode.botocore_encoder(operation), bench_encode.ec2codec_encoder(operation)
+        assert boto_enc(params).encode() == ours_enc(params), label
+        boto_fn = functools.partial(boto_enc, params)
+        ours_fn = functools.partial(ours_enc, params)
+        rows.append(_speed(f"encode: {short}", boto_fn, ours_fn, 10, quick))
+
+    service = get_session().get_service_model("ec2")
+    boto_parser = create_parser("ec2")
+    tasks = bench_parse.import_snapshot_tasks(100 if quick else 1000, indent=True)
+    documents = [
+        ("parse: reference ImportSnapshotResponse", "ImportSnapshot", REFERENCE_RESPONSE, 5),
+        ("parse: DescribeImportSnapshotTasks, 1,000 tasks", "DescribeImportSnapshotTasks", tasks, 3),
+    ]
+    for what, op, body, target in documents:
+        shape = service.operation_model(op).output_shape
+        response = {"body": body, "headers": {}, "status_code": 200}
+        boto_fn = functools.partial(boto_parser.parse, response, shape)
+        ours_fn = functools.partial(ec2codec.parse, op, body)
+        rows.append(_speed(what, boto_fn, ours_fn, target, quick))
+    floor, ours = bench_encode.per_call(
+        [functools.partial(lxml.etree.fromstring, tasks), functools.partial(ec2codec.parse, documents[1][1], tasks)],
+        quick,
+    )
+    floor_row = "parse 1,000 tasks: bare lxml.etree.fromstring floor (botocore column; ratio >= 0.5 means within 2x)"
+    rows.append(_row(floor_row, "s/call", floor, ours, 0.5))
+
+    creds, boto_creds = Credentials(*KEYS), BotoCredentials(*KEYS)
+    signer = botocore.auth.SigV4Auth(boto_creds, "ec2", REGION)
+
+    def boto_sign() -> None:
+        signer.add_auth(AWSRequest(method="POST", url=URL, headers=bench_sign.HEADERS, data=bench_sign.BODY))
+
+    def ours_sign() -> None:
+        sign("POST", URL, bench_sign.HEADERS, bench_sign.BODY, creds, REGION)
+
+    rows.append(_speed("sign: reference request", boto_sign, ours_sign, 5, quick))
+    client = _botocore_client()
+    assert client.import_snapshot(**REFERENCE_PARAMS)["ImportTaskId"] == _ec2codec_call()["ImportTaskId"]
+    boto_call = functools.partial(client.import_snapshot, **REFERENCE_PARAMS)
+    rows.append(_speed("full call, no network: encode + sign + parse", boto_call, _ec2codec_call, 5, quick))
+    return rows
+
+
+# --- fresh-interpreter measurements -----------------------------------------------------------
+
+_CHILD_CODE = {
+    "ec2codec": (
+        "import ec2codec\n"
+        "from ec2codec.sigv4 import Credentials, sign\n"
+        "req = ec2codec.request('ImportSnapshot', PARAMS)\n"
+        "sign(req.method, URL, req.headers, req.body, Credentials(*KEYS), REGION)\n"
+        "result = ec2codec.parse('ImportSnapshot', RESPONSE)\n"
+    ),
+    "botocore": (
+        "import botocore.session\n"
+        "from botocore.awsrequest import AWSResponse\n"
+        "class Raw:\n"
+        "    def stream(self, **kw):\n"
+        "        yield RESPONSE\n"
+        "client = botocore.session.get_session().create_client('ec2', region_name=REGION,\n"
+        "    aws_access_key_id=KEYS[0], aws_secret_access_key=KEYS[1], aws_session_token=KEYS[2])\n"
+        "client.meta.events.register('before-send.ec2.ImportSnapshot',\n"
+        "    lambda request, **kw: AWSResponse(request.url, 200, {}, Raw()))\n"
+        "result = client.import_snapshot(**PARAMS)\n"
+    ),
+}
+
+
+def _fresh(which: str) -> dict[str, float]:
+    # The child measures from its first line, so both sides exclude the same
+    # interpreter start-up; only the inputs are read before the clock starts.
+    script = (
+        "import json, sys, time\n"
+        f"scope = json.loads(sys.argv[1])\n"
+        "scope['RESPONSE'] = scope['RESPONSE'].encode()\n"
+        "scope['KEYS'] = tuple(scope['KEYS'])\n"
+        "t0 = time.perf_counter()\n"
+        f"exec({_CHILD_CODE[which]!r}, scope)\n"
+        "elapsed = time.perf_counter() - t0\n"
+        "rss = [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+        "print(json.dumps({'seconds': elapsed, 'rss_kib': rss[0] if rss else 0}))\n"
+    )
+    scope = {"PARAMS": REFERENCE_PARAMS, "RESPONSE": REFERENCE_RESPONSE.decode(), "URL": URL, "REGION": REGION}
+    scope["KEYS"] = list(KEYS)
+    command = [sys.executable, "-c", script, json.dumps(scope)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def fresh_rows(quick: bool) -> list[Row]:
+    runs = 1 if quick else 7
+    samples: dict[str, list[dict[str, float]]] = {"botocore": [], "ec2codec": []}
+    for _ in range(runs):
+        for which, runs_so_far in samples.items():  # interleaved, like the speed rows
+            runs_so_far.append(_fresh(which))
+    med = {
+        which: {key: statistics.median(sample[key] for sample in runs_) for key in ("seconds", "rss_kib")}
+        for which, runs_ in samples.items()
+    }
+    boto, ours = med["botocore"], med["ec2codec"]
+    cold = "cold start: import + first encode, sign, parse (fresh interpreter)"
+    return [
+        _row(cold, "s", boto["seconds"], ours["seconds"], 10),
+        _row("peak RSS of that process", "MiB", boto["rss_kib"] / 1024, ours["rss_kib"] / 1024, 3),
+    ]
+
+
+def streaming_rows(quick: bool) -> list[Row]:
+    size = 2_000_000 if quick else 50_000_000
+    traced = bench_parse._measure_memory(size, traced=True)
+    rss = bench_parse._measure_memory(size, traced=False)
+    doc, result = traced["document_bytes"], traced["result_bytes"]
+    what = f"streaming DescribeInstances ({doc / 1e6:.0f} MB in 64 KiB chunks): tracemalloc peak vs result size"
+    return [
+        _row(what, "MB", result / 1e6, traced["tracemalloc_peak"] / 1e6, None),
+        _row(
+            "the same: growth of the RSS high-water mark vs result size",
+            "MB",
+            result / 1e6,
+            max(rss["rss_growth"], 1) / 1e6,
+            None,
+        ),
+    ]
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit in {"s/call", "s"}:
+        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if value >= scale:
+                return f"{value / scale:.3g} {name}"
+        return f"{value / 1e-9:.3g} ns"
+    return f"{value:.1f} {unit}"
+
+
+def markdown(rows: list[Row], meta: dict[str, str]) -> str:
+    lines = [
+        "| what | botocore | ec2codec | ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        target = "" if r["target"] is None else f"≥ {r['target']}x"
+        lines.append(
+            f"| {r['what'].strip()} | {_fmt(r['botocore'], r['unit'])} | {_fmt(r['ec2codec'], r['unit'])} "
+            f"| {r['ratio']:.1f}x | {target} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Measured {meta['date']} with {meta['python']}, botocore {meta['botocore']}, {meta['machine']}. "
+        "Ratio is botocore / ec2codec (higher is better for ec2codec); the floor row compares with bare "
+        "lxml parsing and the streaming rows with the size of the resulting dict."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="run everything once with small inputs (CI)")
+    out_help = "folder for latest.json / latest.md (default: benchmarks/results, or a temporary folder with --quick)"
+    parser.add_argument("--out", type=Path, help=out_help)
+    parser.add_argument("--update-readme", action="store_true", help="rewrite the table in README.md")
+    args = parser.parse_args(argv)
+
+    import botocore
+
+    rows = speed_rows(args.quick) + fresh_rows(args.quick) + streaming_rows(args.quick)
+    meta = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "python": f"Python {platform.python_version()}",
+        "botocore": botocore.__version__,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
+        "quick": str(args.quick),
+    }
+    table = markdown(rows, meta)
+    print(table)
+    out = args.out or (Path(tempfile.mkdtemp()) if args.quick else HERE / "results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    (out / "latest.md").write_text(table)
+    if args.update_readme:
+        readme = ROOT / "README.md"
+        text = readme.read_text("utf-8")
+        head, _, rest = text.partition(README_START)
+        _, _, tail = rest.partition(README_END)
+        readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
