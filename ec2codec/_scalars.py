@@ -3,7 +3,7 @@
 Each converter is built once per shape and is the single source of truth for
 what a scalar accepts: the compiled fast path calls it (inlining only common
 cases whose result is certain, such as a plain ``str`` or ``True``; see
-``query._Compiler``), and the reporting pass that explains a rejected request
+``_querycompile.Compiler``), and the reporting pass that explains a rejected request
 calls the same function, so the two can never disagree. Acceptance follows
 botocore's ``ParamValidator`` (``validate.py``) except where botocore accepts
 something it then sends as nonsense; those are rejected and listed in the

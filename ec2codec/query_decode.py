@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
+from ._querycompile import wire_name
 from ._time import parse_timestamp
 from .errors import ValidationError
 from .model import ServiceModel
-from .query import wire_name
 
 __all__ = ["decode_request"]
 
