@@ -11,7 +11,6 @@ dependency only: the package never imports it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Mapping
@@ -20,6 +19,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from _bundle import write_or_check  # noqa: E402
 
 from ec2codec._rules import FUNCTIONS  # noqa: E402
 from ec2codec.endpoints import BUNDLE_NAME  # noqa: E402
@@ -89,19 +91,7 @@ def build() -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed bundle is stale")
-    args = parser.parse_args(argv)
-    data = build()
-    if args.check:
-        current = TARGET.read_bytes() if TARGET.exists() else b""
-        if current != data:
-            print(f"{TARGET.relative_to(ROOT)} is stale: run python tools/build_endpoints.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(data)} bytes)")
-    return 0
+    return write_or_check(TARGET, build, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ botocore is a development dependency only: the package never imports it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from _bundle import write_or_check  # noqa: E402
 
 from ec2codec.model import BUNDLE_NAME, compact_model, dump_bundle  # noqa: E402
 
@@ -29,19 +31,7 @@ def build() -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed bundle is stale")
-    args = parser.parse_args(argv)
-    data = build()
-    if args.check:
-        current = TARGET.read_bytes() if TARGET.exists() else b""
-        if current != data:
-            print(f"{TARGET.relative_to(ROOT)} is stale: run python tools/build_model.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_bytes(data)
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(data)} bytes)")
-    return 0
+    return write_or_check(TARGET, build, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
