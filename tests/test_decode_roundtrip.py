@@ -15,7 +15,7 @@ import ec2codec
 from ec2codec._time import to_utc
 from ec2codec.model import bundled_model
 
-from .test_encode_differential import OPERATIONS, PER_OPERATION, params_for
+from .param_strategies import OPERATIONS, PER_OPERATION, params_for
 
 _ABSENT = object()
 
