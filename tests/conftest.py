@@ -9,9 +9,12 @@ skip with the path they looked at when they are absent.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -70,3 +73,13 @@ def suite_model(suite: dict[str, Any], case: dict[str, Any]) -> Any:
     return ec2codec.load_model(
         {"metadata": suite["metadata"], "shapes": suite["shapes"], "operations": {given["name"]: given}}
     )
+
+
+@functools.cache
+def tool(name: str) -> ModuleType:
+    """A script of ``tools/`` loaded as a module (the generators are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -14,6 +14,7 @@ import pytest
 import ec2codec
 from ec2codec.model import bundled_model
 
+from .conftest import tool
 from .goldens import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,39 +196,17 @@ def test_bundle_round_trips_through_load_model() -> None:
     assert model.encode("CreateTags", params) == ec2codec.encode("CreateTags", params)
 
 
-def test_import_is_cheap_and_pure() -> None:
-    code = (
-        "import sys, ec2codec, ec2codec.model as m\n"
-        "heavy = [n for n in ('requests', 'botocore', 'lxml', 'urllib3') if n in sys.modules]\n"
-        "print(heavy, m._BUNDLED is None)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[] True"
-
-
 def test_bundled_model_is_current() -> None:
     botocore = pytest.importorskip("botocore")
     recorded = bundled_model().provenance["botocore_version"]
     if botocore.__version__ != recorded:
         pytest.skip(f"bundle generated from botocore {recorded}, installed {botocore.__version__}")
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_model
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    assert build_model.build() == (ROOT / "ec2codec" / "_data" / "ec2.model").read_bytes(), (
-        "ec2codec/_data/ec2.model is stale: run python tools/build_model.py"
-    )
+    assert tool("build_model").main(["--check"]) == 0, "run python tools/build_model.py"
 
 
 def test_request_fixture_bodies_are_current() -> None:
     pytest.importorskip("botocore")
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_request_fixtures
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    assert build_request_fixtures.main(["--check"]) == 0
+    assert tool("build_request_fixtures").main(["--check"]) == 0
 
 
 def test_cli_encode(tmp_path: Path) -> None:

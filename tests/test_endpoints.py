@@ -30,6 +30,8 @@ from ec2codec import Error
 from ec2codec._rules import FUNCTIONS, RuleError, RuleSet
 from ec2codec.endpoints import EndpointError, bundle_provenance, evaluate_rule_set, resolve_endpoint
 
+from .conftest import tool
+
 pytest.importorskip("botocore")
 
 import botocore
@@ -152,24 +154,14 @@ def test_error_rules_match_botocore_when_a_partition_lacks_a_variant(missing: st
 
 
 def test_bundled_rule_set_uses_only_supported_functions() -> None:
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_endpoints
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    assert build_endpoints.functions_used(RULESET["rules"]) <= set(FUNCTIONS) | {"aws.partition"}
+    assert tool("build_endpoints").functions_used(RULESET["rules"]) <= set(FUNCTIONS) | {"aws.partition"}
 
 
 def test_bundled_data_is_current() -> None:
     recorded = bundle_provenance()["botocore_version"]
     if botocore.__version__ != recorded:
         pytest.skip(f"endpoint data generated from botocore {recorded}, installed {botocore.__version__}")
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import build_endpoints
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-    assert build_endpoints.main(["--check"]) == 0, "ec2codec/_data/ec2.endpoints.json is stale"
+    assert tool("build_endpoints").main(["--check"]) == 0, "ec2codec/_data/ec2.endpoints.json is stale"
 
 
 def test_import_reads_no_endpoint_data() -> None:

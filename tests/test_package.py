@@ -43,6 +43,12 @@ def test_import_loads_only_the_errors() -> None:
     assert not loaded & {"requests", "botocore", "lxml", "lxml.etree", "urllib3", "dataclasses"}
 
 
+def test_import_reads_no_model_data() -> None:
+    code = "import ec2codec, ec2codec.model as m\nprint(m._BUNDLED is None)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "True"
+
+
 def test_encoding_does_not_load_lxml_or_the_signer() -> None:
     loaded = _modules_after("import ec2codec\nec2codec.encode('CancelImportTask', {'ImportTaskId': 'x'})")
     assert "lxml.etree" not in loaded

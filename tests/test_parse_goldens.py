@@ -18,6 +18,7 @@ import pytest
 import ec2codec
 from ec2codec.model import bundled_model
 
+from .conftest import tool
 from .goldens import FIXTURES, loads, walk
 
 GOLDENS = list(walk("responses", ".xml"))
@@ -76,11 +77,4 @@ def test_import_snapshot_has_every_field_and_five_tags() -> None:
 
 def test_build_tool_is_current() -> None:
     pytest.importorskip("botocore")
-    import importlib.util
-
-    tool_path = FIXTURES.parent / "tools" / "build_response_fixtures.py"
-    spec = importlib.util.spec_from_file_location("build_response_fixtures", tool_path)
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.main(["--check"]) == 0
+    assert tool("build_response_fixtures").main(["--check"]) == 0
