@@ -12,15 +12,14 @@ README ("Differences from botocore").
 
 from __future__ import annotations
 
-import base64
+import binascii
 import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ._time import UTC, format_timestamp, to_utc
+from ._time import UTC, format_timestamp, is_decimal, to_utc
 from .errors import ModelError
 
 __all__ = ["Converter", "Invalid", "converter"]
@@ -92,11 +91,11 @@ def _float(shape: Mapping[str, Any]) -> Converter:
     minimum = shape.get("min")
 
     def convert(value: Any) -> str:
-        if not isinstance(value, (float, int, Decimal)) or isinstance(value, bool):
+        if not (isinstance(value, (float, int)) or is_decimal(value)) or isinstance(value, bool):
             raise Invalid(f"expected float, int or Decimal, got {_got(value)}")
         try:
             nan = not isinstance(value, int) and math.isnan(value)
-        except (ValueError, InvalidOperation):
+        except (ValueError, ArithmeticError):  # decimal.InvalidOperation is an ArithmeticError
             raise Invalid("a signalling NaN cannot be sent") from None
         if minimum is not None and not nan and value < minimum:
             raise Invalid(f"{_shown(value)} is below the minimum {minimum}")
@@ -133,7 +132,7 @@ def _blob(shape: Mapping[str, Any]) -> Converter:
             # serializer then crashes on them; reading a stream into a form
             # field is never what the caller wants, so say so.
             raise Invalid(f"expected bytes, bytearray or str, got {_got(value)}")
-        return base64.b64encode(value).decode("ascii")
+        return binascii.b2a_base64(value, newline=False).decode("ascii")
 
     return convert
 

@@ -8,16 +8,31 @@ and the RFC 7231 HTTP-date) and rejects free-form dates dateutil would guess at.
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
+import sys
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from typing import TYPE_CHECKING, TypeGuard
 
-__all__ = ["format_timestamp", "parse_timestamp", "to_utc"]
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+__all__ = ["format_timestamp", "is_decimal", "parse_timestamp", "to_utc"]
 
 UTC = timezone.utc
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def is_decimal(value: object) -> TypeGuard[Decimal]:
+    """Whether ``value`` is a ``decimal.Decimal``, without importing decimal (about 1.5 ms at start-up).
+
+    A Decimal can only exist once its module has been imported, so asking
+    ``sys.modules`` is exact.
+    """
+    decimal = sys.modules.get("decimal")
+    return decimal is not None and isinstance(value, decimal.Decimal)
+
 
 # ISO 8601 calendar dates, extended or basic, with optional time, fraction and offset
 # (RFC 3339 section 5.6 plus the basic form EC2 documents show in examples).
@@ -73,7 +88,7 @@ def to_utc(value: object) -> datetime:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, bool):
         raise TypeError("a bool is not a timestamp")
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float)) or is_decimal(value):
         seconds = float(value)  # ValueError for a signalling Decimal NaN
         if not math.isfinite(seconds):
             raise ValueError(f"epoch seconds must be finite, got {value}")
@@ -90,7 +105,8 @@ def format_timestamp(value: datetime, fmt: str | None) -> str:
         # strftime, not isoformat: byte-for-byte what botocore sends, including
         # its handling of years before 1000.
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ")
-    seconds = calendar.timegm(value.timetuple())
+    # calendar.timegm(value.timetuple()) without importing calendar (and locale).
+    seconds = (value - _EPOCH) // _SECOND
     if fmt == "unixtimestamp":
         return str(int(seconds))
     if fmt == "rfc822":

@@ -1,11 +1,13 @@
 """Service models: the compact form ec2codec ships, and botocore-format models loaded at run time.
 
 Owns the shape data only (no encoding or decoding). The bundled EC2 model is a
-file in ``ec2codec/_data`` written by ``tools/build_model.py``: one header line
-(metadata, operations, and a byte-offset index of shapes) followed by one JSON
-document per shape. Nothing is read at import; the first use reads the header,
-and each shape is decoded the first time an encoder or decoder needs it, so a
-program that calls one operation never pays for the other 764.
+file in ``ec2codec/_data`` written by ``tools/build_model.py``: a few header
+lines (metadata, the sorted operation and shape names, fixed-width record
+offsets) followed by one JSON record per operation and per shape. Nothing is
+read at import; the first use splits the header lines (no JSON index to
+decode: that alone cost ~4 ms of start-up), and each record is decoded the
+first time an encoder or decoder needs it, so a program that calls one
+operation never pays for the other 764.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -57,7 +60,8 @@ _REF_KEYS = frozenset(
     }
 )
 _OPERATION_KEYS = frozenset({"name", "http", "input", "output", "errors", "endpoint", "requestcompression"})
-_MAGIC = b"EC2CODEC-MODEL 1\n"
+_MAGIC = b"EC2CODEC-MODEL 2\n"
+_OFFSET_WIDTH = 8  # hex digits per record offset: bundles up to 4 GiB
 
 
 def _ref(ref: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,21 +101,77 @@ def compact_model(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def dump_bundle(compact: Mapping[str, Any], **provenance: str) -> bytes:
-    """Serialise a compact model into the indexed bundle format described above."""
+    """Serialise a compact model into the indexed bundle format described in the module docstring.
+
+    Layout: the magic line; a small JSON header (metadata, provenance, entry
+    counts); one line of operation names and one of shape names, each sorted
+    and tab-separated; one line of fixed-width hexadecimal record offsets; then
+    one JSON record per operation and per shape, in the order of the names.
+    Opening the bundle splits two lines and decodes a few hundred bytes of
+    JSON: the offsets are sliced out of their line only when a record is read.
+    """
+    operations = sorted(compact["operations"])
+    shapes = sorted(compact["shapes"])
+    records = [compact["operations"][n] for n in operations] + [compact["shapes"][n] for n in shapes]
     body = bytearray()
-    index: dict[str, list[int]] = {}
-    for name in sorted(compact["shapes"]):
-        blob = json.dumps(compact["shapes"][name], separators=(",", ":"), sort_keys=True).encode()
-        index[name] = [len(body), len(body) + len(blob)]
-        body += blob + b"\n"
-    header = {
-        **provenance,
-        "metadata": compact["metadata"],
-        "operations": compact["operations"],
-        "shapes": index,
-    }
-    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    return _MAGIC + head + b"\n" + bytes(body)
+    offsets = []
+    for record in records:
+        offsets.append(len(body))
+        body += json.dumps(record, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+    offsets.append(len(body))
+    header = {**provenance, "metadata": compact["metadata"], "operations": len(operations), "shapes": len(shapes)}
+    lines = [
+        json.dumps(header, separators=(",", ":"), sort_keys=True).encode(),
+        "\t".join(operations).encode(),
+        "\t".join(shapes).encode(),
+        "".join(f"{o:0{_OFFSET_WIDTH}x}" for o in offsets).encode(),
+    ]
+    return _MAGIC + b"\n".join(lines) + b"\n" + bytes(body)
+
+
+class _Records(Mapping[str, Any]):
+    """A read-only name -> JSON record table over a bundle, decoding each record on first access.
+
+    Names are sorted, so lookup is a bisection; ``first`` is the index of this
+    table's first record in the bundle's offset line.
+    """
+
+    def __init__(self, names: list[str], first: int, offsets: bytes, body: bytes) -> None:
+        self._names = names
+        self._first = first
+        self._offsets = offsets
+        self._body = body
+        self._decoded: dict[str, Any] = {}
+
+    def _position(self, name: object) -> int:
+        names = self._names
+        if not isinstance(name, str):
+            return -1
+        i = bisect_left(names, name)
+        return i if i < len(names) and names[i] == name else -1
+
+    def __getitem__(self, name: str) -> Any:
+        record = self._decoded.get(name)
+        if record is not None:
+            return record
+        i = self._position(name)
+        if i < 0:
+            raise KeyError(name)
+        at = (self._first + i) * _OFFSET_WIDTH
+        start = int(self._offsets[at : at + _OFFSET_WIDTH], 16)
+        end = int(self._offsets[at + _OFFSET_WIDTH : at + 2 * _OFFSET_WIDTH], 16)
+        # A race decodes the same bytes twice and stores equal values: harmless, so no lock.
+        record = self._decoded[name] = json.loads(self._body[start:end])
+        return record
+
+    def __contains__(self, name: object) -> bool:
+        return self._position(name) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 class Operation(NamedTuple):
@@ -141,18 +201,13 @@ class ServiceModel:
         operations: Mapping[str, Any],
         shapes: Mapping[str, Any],
         *,
-        shape_index: Mapping[str, list[int]] | None = None,
-        shape_bytes: bytes = b"",
         provenance: Mapping[str, Any] | None = None,
     ) -> None:
         self.metadata: dict[str, Any] = dict(metadata)
         self.provenance: dict[str, Any] = dict(provenance or {})
         self._raw_operations = operations
-        self._shapes: dict[str, Shape] = dict(shapes)
-        self._index = shape_index or {}
-        self._bytes = shape_bytes
+        self._shapes = shapes
         self._operations: dict[str, Operation] = {}
-        self._lock = threading.Lock()
         self.cache: dict[Any, Any] = {}
 
     @property
@@ -192,34 +247,32 @@ class ServiceModel:
         return op
 
     def shape(self, name: str) -> Shape:
-        shape = self._shapes.get(name)
-        if shape is not None:
-            return shape
-        span = self._index.get(name)
-        if span is None:
-            raise ModelError(f"model refers to undefined shape {name!r}")
-        with self._lock:
-            decoded: Shape = json.loads(self._bytes[span[0] : span[1]])
-            self._shapes[name] = decoded
-        return decoded
+        try:
+            shape: Shape = self._shapes[name]
+        except KeyError:
+            raise ModelError(f"model refers to undefined shape {name!r}") from None
+        return shape
 
     def shape_names(self) -> Iterator[str]:
-        yield from sorted(set(self._shapes) | set(self._index))
+        yield from sorted(self._shapes)
 
 
 def read_bundle(data: bytes) -> ServiceModel:
-    """Open a bundle written by :func:`dump_bundle` (reads only its header)."""
+    """Open a bundle written by :func:`dump_bundle` (reads only its header lines)."""
     if not data.startswith(_MAGIC):
         raise ModelError("not an ec2codec model bundle")
-    end = data.index(b"\n", len(_MAGIC))
-    header = json.loads(data[len(_MAGIC) : end])
+    try:
+        head, operation_line, shape_line, offsets, body = data[len(_MAGIC) :].split(b"\n", 4)
+        header = json.loads(head)
+        operations = operation_line.decode().split("\t") if header["operations"] else []
+        shapes = shape_line.decode().split("\t") if header["shapes"] else []
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"corrupt ec2codec model bundle: {exc}") from None
     provenance = {k: v for k, v in header.items() if k not in ("metadata", "operations", "shapes")}
     return ServiceModel(
         header["metadata"],
-        header["operations"],
-        {},
-        shape_index=header["shapes"],
-        shape_bytes=data[end + 1 :],
+        _Records(operations, 0, offsets, body),
+        _Records(shapes, len(operations), offsets, body),
         provenance=provenance,
     )
 
