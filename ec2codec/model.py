@@ -1,21 +1,21 @@
 """Service models: the compact form ec2codec ships, and botocore-format models loaded at run time.
 
 Owns the shape data only (no encoding or decoding). The bundled EC2 model is a
-file in ``ec2codec/_data`` written by ``tools/build_model.py``: a few header
-lines (metadata, the sorted operation and shape names, fixed-width record
-offsets) followed by one JSON record per operation and per shape. Nothing is
-read at import; the first use splits the header lines (no JSON index to
-decode: that alone cost ~4 ms of start-up), and each record is decoded the
-first time an encoder or decoder needs it, so a program that calls one
-operation never pays for the other 764.
+file in ``ec2codec/_data`` written by ``tools/build_model.py``: a small JSON
+header (metadata, provenance), one index line for operations and one for
+shapes (name and record offset), then one JSON record per line. Nothing is
+read at import. The first use memory-maps the file and reads the three header
+lines; each record is found by one substring search of its index line and
+decoded the first time an encoder or decoder needs it, so a program that
+calls one operation never pays, in time or resident memory, for the other 764.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import threading
-from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -24,6 +24,7 @@ from .errors import ModelError
 __all__ = ["Operation", "ServiceModel", "bundled_model", "compact_model", "dump_bundle", "read_bundle"]
 
 Shape = dict[str, Any]
+Buffer = bytes | mmap.mmap
 
 # Shape and member keys that encoding, decoding or validation read. Everything
 # else in a botocore model (documentation, deprecation notes, examples) is dropped.
@@ -60,7 +61,7 @@ _REF_KEYS = frozenset(
     }
 )
 _OPERATION_KEYS = frozenset({"name", "http", "input", "output", "errors", "endpoint", "requestcompression"})
-_MAGIC = b"EC2CODEC-MODEL 2\n"
+_MAGIC = b"EC2CODEC-MODEL 3\n"
 _OFFSET_WIDTH = 8  # hex digits per record offset: bundles up to 4 GiB
 
 
@@ -103,75 +104,70 @@ def compact_model(raw: Mapping[str, Any]) -> dict[str, Any]:
 def dump_bundle(compact: Mapping[str, Any], **provenance: str) -> bytes:
     """Serialise a compact model into the indexed bundle format described in the module docstring.
 
-    Layout: the magic line; a small JSON header (metadata, provenance, entry
-    counts); one line of operation names and one of shape names, each sorted
-    and tab-separated; one line of fixed-width hexadecimal record offsets; then
-    one JSON record per operation and per shape, in the order of the names.
-    Opening the bundle splits two lines and decodes a few hundred bytes of
-    JSON: the offsets are sliced out of their line only when a record is read.
+    Layout: the magic line; a small JSON header (metadata, provenance); an
+    index line of operations and one of shapes, each entry ``\\t<name>
+    <hex offset>`` and closed by a tab; then one JSON record per line. Opening
+    the bundle reads three lines and decodes only the small header: a lookup
+    is one substring search of an index line, so no table of thousands of
+    names is ever built (that cost ~4 ms and ~1 MB at start-up).
     """
-    operations = sorted(compact["operations"])
-    shapes = sorted(compact["shapes"])
-    records = [compact["operations"][n] for n in operations] + [compact["shapes"][n] for n in shapes]
     body = bytearray()
-    offsets = []
-    for record in records:
-        offsets.append(len(body))
-        body += json.dumps(record, separators=(",", ":"), sort_keys=True).encode() + b"\n"
-    offsets.append(len(body))
-    header = {**provenance, "metadata": compact["metadata"], "operations": len(operations), "shapes": len(shapes)}
-    lines = [
-        json.dumps(header, separators=(",", ":"), sort_keys=True).encode(),
-        "\t".join(operations).encode(),
-        "\t".join(shapes).encode(),
-        "".join(f"{o:0{_OFFSET_WIDTH}x}" for o in offsets).encode(),
-    ]
-    return _MAGIC + b"\n".join(lines) + b"\n" + bytes(body)
+    index_lines = []
+    for table in ("operations", "shapes"):
+        entries = []
+        for name in sorted(compact[table]):
+            if not name or any(c in name for c in " \t\n"):
+                raise ModelError(f"cannot bundle a name with blanks: {name!r}")
+            entries.append(f"\t{name} {len(body):0{_OFFSET_WIDTH}x}")
+            body += json.dumps(compact[table][name], separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        index_lines.append(("".join(entries) + "\t").encode())
+    header = {**provenance, "metadata": compact["metadata"]}
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    return _MAGIC + b"\n".join([head, *index_lines]) + b"\n" + bytes(body)
 
 
 class _Records(Mapping[str, Any]):
     """A read-only name -> JSON record table over a bundle, decoding each record on first access.
 
-    Names are sorted, so lookup is a bisection; ``first`` is the index of this
-    table's first record in the bundle's offset line.
+    ``index`` is one index line of the bundle; ``base`` is where the records
+    start in ``data`` (the offsets in the index are relative to it).
     """
 
-    def __init__(self, names: list[str], first: int, offsets: bytes, body: bytes) -> None:
-        self._names = names
-        self._first = first
-        self._offsets = offsets
-        self._body = body
+    def __init__(self, index: bytes, data: Buffer, base: int) -> None:
+        self._index = index
+        self._data = data
+        self._base = base
         self._decoded: dict[str, Any] = {}
 
-    def _position(self, name: object) -> int:
-        names = self._names
-        if not isinstance(name, str):
+    def _start(self, name: object) -> int:
+        if not isinstance(name, str) or not name.isascii():
             return -1
-        i = bisect_left(names, name)
-        return i if i < len(names) and names[i] == name else -1
+        key = f"\t{name} ".encode()
+        at = self._index.find(key)
+        if at < 0:
+            return -1
+        at += len(key)
+        return self._base + int(self._index[at : at + _OFFSET_WIDTH], 16)
 
     def __getitem__(self, name: str) -> Any:
         record = self._decoded.get(name)
         if record is not None:
             return record
-        i = self._position(name)
-        if i < 0:
+        start = self._start(name)
+        if start < 0:
             raise KeyError(name)
-        at = (self._first + i) * _OFFSET_WIDTH
-        start = int(self._offsets[at : at + _OFFSET_WIDTH], 16)
-        end = int(self._offsets[at + _OFFSET_WIDTH : at + 2 * _OFFSET_WIDTH], 16)
         # A race decodes the same bytes twice and stores equal values: harmless, so no lock.
-        record = self._decoded[name] = json.loads(self._body[start:end])
+        record = self._decoded[name] = json.loads(self._data[start : self._data.find(b"\n", start)])
         return record
 
     def __contains__(self, name: object) -> bool:
-        return self._position(name) >= 0
+        return self._start(name) >= 0
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
+        return (entry.split(b" ", 1)[0].decode() for entry in self._index.split(b"\t") if entry)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return self._index.count(b"\t") - 1
 
 
 class Operation(NamedTuple):
@@ -257,24 +253,30 @@ class ServiceModel:
         yield from sorted(self._shapes)
 
 
-def read_bundle(data: bytes) -> ServiceModel:
-    """Open a bundle written by :func:`dump_bundle` (reads only its header lines)."""
-    if not data.startswith(_MAGIC):
+def read_bundle(data: Buffer) -> ServiceModel:
+    """Open a bundle written by :func:`dump_bundle`: ``bytes``, or an ``mmap`` of the file.
+
+    Only the header lines are read; records are sliced out of ``data`` when
+    first needed, so a memory-mapped bundle costs resident memory only for the
+    pages actually used.
+    """
+    if data[: len(_MAGIC)] != _MAGIC:
         raise ModelError("not an ec2codec model bundle")
+    lines = []
+    pos = len(_MAGIC)
+    for _ in range(3):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise ModelError("corrupt ec2codec model bundle: header lines are missing")
+        lines.append(data[pos:end])
+        pos = end + 1
+    head, operations, shapes = lines
     try:
-        head, operation_line, shape_line, offsets, body = data[len(_MAGIC) :].split(b"\n", 4)
         header = json.loads(head)
-        operations = operation_line.decode().split("\t") if header["operations"] else []
-        shapes = shape_line.decode().split("\t") if header["shapes"] else []
-    except (ValueError, KeyError, TypeError) as exc:
+        metadata = header.pop("metadata")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ModelError(f"corrupt ec2codec model bundle: {exc}") from None
-    provenance = {k: v for k, v in header.items() if k not in ("metadata", "operations", "shapes")}
-    return ServiceModel(
-        header["metadata"],
-        _Records(operations, 0, offsets, body),
-        _Records(shapes, len(operations), offsets, body),
-        provenance=provenance,
-    )
+    return ServiceModel(metadata, _Records(operations, data, pos), _Records(shapes, data, pos), provenance=header)
 
 
 _BUNDLED: ServiceModel | None = None
@@ -290,7 +292,9 @@ def bundled_model() -> ServiceModel:
             if _BUNDLED is None:
                 path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
                 with open(path, "rb") as f:
-                    data = f.read()
+                    # Mapped, not read: a process that uses a few operations
+                    # never has the other records (about 1 MB) in memory.
+                    data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
                 _BUNDLED = read_bundle(data)
     return _BUNDLED
 
