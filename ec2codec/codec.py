@@ -78,6 +78,12 @@ class Model:
 
         return decode_request(body, self.service)
 
+    def encode_response(self, operation: str, result: Mapping[str, Any], request_id: str) -> bytes:
+        """The server side: the XML document EC2 sends for ``operation`` returning ``result``."""
+        from .xml_encode import encode_response  # server side: not loaded by clients
+
+        return encode_response(operation, result, request_id, model=self.service)
+
     def parse(
         self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
     ) -> dict[str, Any]:
