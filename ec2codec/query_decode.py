@@ -6,7 +6,9 @@ the operation's input shape (structure members by wire name, list items by
 strict, because a server (or a test standing in for one) must refuse what EC2
 refuses: malformed form encoding, duplicate keys, unknown Action or Version,
 unknown keys, list indexes that are not 1..N without gaps, and values that do
-not convert all raise :class:`~ec2codec.ValidationError` naming the key.
+not convert all raise :class:`~ec2codec.ValidationError` naming the key. The
+one allowance: items of a list of structures (or of lists or maps) may skip
+indexes, because an empty item is sent as nothing and leaves a hole.
 
 Normalisation: timestamps come back as aware UTC datetimes, blobs as bytes,
 floats as float, lists as lists. Empty lists and structures are absent (the
@@ -120,7 +122,12 @@ class _Decoder:
     def list(self, shape: Mapping[str, Any], node: Any, key: str) -> list[Any]:
         if not isinstance(node, dict):
             raise _Bad(key, "expected indexed keys (Name.1, Name.2, ...), got a value")
-        return [self.value(shape["member"], child, f"{key}.{i}") for i, child in _indexed(node, key)]
+        # botocore sends nothing for an empty structure (or empty nested list or
+        # map), so such items leave a hole in the numbering: accept holes there,
+        # and only there. A scalar always sends a key, so its holes are errors.
+        member_kind = self.model.shape(shape["member"]["shape"]).get("type")
+        holes = member_kind in ("structure", "list", "map")
+        return [self.value(shape["member"], child, f"{key}.{i}") for i, child in _indexed(node, key, holes)]
 
     def map(self, shape: Mapping[str, Any], node: Any, key: str) -> dict[Any, Any]:
         entries = node.get("entry") if isinstance(node, dict) and not shape.get("flattened") else node
@@ -168,13 +175,15 @@ class _Decoder:
         raise _Bad(key, f"unsupported shape type {kind!r}")
 
 
-def _indexed(node: Tree, key: str) -> list[tuple[int, Any]]:
+def _indexed(node: Tree, key: str, holes: bool = False) -> list[tuple[int, Any]]:
     items = []
     for seg, child in node.items():
         if not seg.isdigit() or seg.startswith("0"):
             raise _Bad(f"{key}.{seg}", "list index must be a positive integer (1, 2, ...)")
         items.append((int(seg), child))
     items.sort(key=lambda item: item[0])
+    if holes:
+        return items
     for expected, (index, _) in enumerate(items, 1):
         if index != expected:
             raise _Bad(f"{key}.{expected}", "list indexes must run 1..N without gaps")
