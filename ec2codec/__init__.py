@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 
 if TYPE_CHECKING:
+    from .client import Client, TransportError
     from .codec import Model, decode_request, encode, load_model, operations, parse, request, serialize
     from .credentials import (
         CredentialProvider,
@@ -25,9 +26,21 @@ if TYPE_CHECKING:
         resolve_region,
     )
     from .endpoints import Endpoint, EndpointError, resolve_endpoint
+    from .paginate import PaginationError, can_paginate, paginate_items, paginator_names
     from .query import EncodedRequest
     from .sigv4 import Credentials, presign, sign
+    from .verify import SignatureError, Verified, verify
+    from .waiters import (
+        ImportProgress,
+        ImportTaskFailed,
+        ImportTaskNotFound,
+        WaiterError,
+        wait,
+        wait_import_snapshot,
+        waiter_names,
+    )
     from .xml import ParseLimits, ResponseParser
+    from .xml_encode import encode_error, encode_response
 
 # Public name -> the module that defines it.
 _LAZY = {
@@ -42,9 +55,29 @@ _LAZY = {
     "EncodedRequest": "query",
     **dict.fromkeys(["Credentials", "presign", "sign"], "sigv4"),
     **dict.fromkeys(["ParseLimits", "ResponseParser"], "xml"),
+    **dict.fromkeys(["encode_error", "encode_response"], "xml_encode"),
+    **dict.fromkeys(["SignatureError", "Verified", "verify"], "verify"),
+    # Not ``paginate`` itself: that name is the submodule, which Python binds
+    # on ``ec2codec`` as soon as anything imports it (the client does).
+    **dict.fromkeys(["PaginationError", "can_paginate", "paginate_items", "paginator_names"], "paginate"),
+    **dict.fromkeys(
+        [
+            "ImportProgress",
+            "ImportTaskFailed",
+            "ImportTaskNotFound",
+            "WaiterError",
+            "wait",
+            "wait_import_snapshot",
+            "waiter_names",
+        ],
+        "waiters",
+    ),
+    # The client is the only module that imports requests; it loads on first use.
+    **dict.fromkeys(["Client", "TransportError"], "client"),
 }
 
 __all__ = [
+    "Client",
     "CredentialProvider",
     "Credentials",
     "CredentialsError",
@@ -52,17 +85,30 @@ __all__ = [
     "Endpoint",
     "EndpointError",
     "Error",
+    "ImportProgress",
+    "ImportTaskFailed",
+    "ImportTaskNotFound",
     "Model",
     "ModelError",
+    "PaginationError",
     "ParseError",
     "ParseLimits",
     "ResponseParser",
     "ServiceError",
+    "SignatureError",
+    "TransportError",
     "ValidationError",
+    "Verified",
+    "WaiterError",
+    "can_paginate",
     "decode_request",
     "encode",
+    "encode_error",
+    "encode_response",
     "load_model",
     "operations",
+    "paginate_items",
+    "paginator_names",
     "parse",
     "presign",
     "request",
@@ -72,6 +118,10 @@ __all__ = [
     "resolve_region",
     "serialize",
     "sign",
+    "verify",
+    "wait",
+    "wait_import_snapshot",
+    "waiter_names",
 ]
 
 __version__ = "0.1.0"

@@ -1,74 +1,282 @@
 """The ``ec2codec`` command line: thin argument handling over the public API.
 
-Exit codes: 0 success; 1 the input was understood but rejected (a
-``ValidationError``, ``ParseError`` or ``ServiceError``); 2 the command itself
-was wrong (unknown option, unreadable file, malformed JSON). Errors are one
-line on stderr.
+Commands: ``encode`` and ``decode`` (pure codec, no credentials), ``sign``
+(prints the signed HTTP request), ``call`` (sends any operation), ``serve``
+(the local EC2 import endpoint) and ``import-snapshot`` (the flagship
+workflow, in ``_cli_import``). Results are JSON on stdout, timestamps in
+ISO 8601 and blobs in base64, as the AWS CLI prints them.
+
+Exit codes: 0 success; 1 the request was understood but rejected or failed
+(``ValidationError``, ``ParseError``, ``ServiceError``, a transport failure, a
+failed import); 2 the command itself or its configuration is wrong (unknown
+option or operation, unreadable file, malformed JSON, no credentials or
+region). Errors are one line on stderr; ``--debug`` logs the wire traffic,
+secrets redacted, to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .codec import encode
-from .errors import Error, ValidationError
+from .errors import Error, ModelError, ServiceError, ValidationError
 
-
-class _UsageError(Exception):
-    """The command line or its input files are wrong (exit 2)."""
+if TYPE_CHECKING:
+    from .client import Client
 
 
-def _read_params(spec: str) -> Any:
+class UsageError(Exception):
+    """The command line, its input files or the configuration are wrong (exit 2)."""
+
+
+def read_params(spec: str | None) -> dict[str, Any]:
     """PARAMS is JSON text, ``@file`` or ``-`` (stdin), like the AWS CLI's ``file://``."""
-    if spec == "-":
-        text = sys.stdin.read()
-    elif spec.startswith("@"):
-        try:
-            text = Path(spec[1:]).read_text("utf-8")
-        except OSError as exc:
-            raise _UsageError(f"cannot read {spec[1:]}: {exc.strerror}") from None
-    else:
-        text = spec
+    if spec is None:
+        return {}
+    text = _read_text(spec, "PARAMS")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as exc:
-        raise _UsageError(f"PARAMS is not valid JSON: {exc}") from None
+        raise UsageError(f"PARAMS is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"PARAMS must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _read_text(spec: str, what: str) -> str:
+    if spec == "-":
+        return sys.stdin.read()
+    if spec.startswith("@"):
+        return _read_file(spec[1:], what).decode("utf-8", "replace")
+    return spec
+
+
+def _read_file(path: str, what: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=_jsonable, ensure_ascii=False) + "\n")
+
+
+def make_client(args: argparse.Namespace) -> Client:
+    """A client configured by the global options, resolved as the AWS CLI does."""
+    from .client import Client
+
+    return Client(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile)
+
+
+def _checked_operation(name: str) -> str:
+    from .model import bundled_model
+
+    if not bundled_model().has_operation(name):
+        raise UsageError(f"unknown operation {name!r} (operation names are CamelCase, e.g. ImportSnapshot)")
+    return name
 
 
 def _cmd_encode(args: argparse.Namespace) -> int:
-    params = _read_params(args.params) if args.params is not None else {}
-    sys.stdout.write(encode(args.operation, params).decode("ascii") + "\n")
+    from .codec import encode
+
+    body = encode(_checked_operation(args.operation), read_params(args.params))
+    sys.stdout.write(body.decode("ascii") + "\n")
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ec2codec", description="Encode, sign and decode Amazon EC2 API calls.")
+def _cmd_decode(args: argparse.Namespace) -> int:
+    from .codec import parse
+
+    operation = _checked_operation(args.operation)
+    print_json(parse(operation, _read_file(args.file, "FILE")))
+    return 0
+
+
+def _amz_time(text: str) -> datetime:
+    for layout in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise UsageError(f"--date must look like 20260101T000000Z or 2026-01-01T00:00:00Z, got {text!r}")
+
+
+def _cmd_sign(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from .codec import request
+    from .credentials import resolve_credentials, resolve_region
+    from .endpoints import resolve_endpoint
+    from .sigv4 import sign
+
+    operation = _checked_operation(args.operation)
+    encoded = request(operation, read_params(args.params))
+    region = resolve_region(args.region, profile=args.profile)
+    endpoint = resolve_endpoint(region, endpoint_url=args.endpoint_url)
+    credentials = resolve_credentials(profile=args.profile)
+    url = encoded.url(endpoint.url)
+    now = _amz_time(args.date) if args.date else None
+    headers = sign(encoded.method, url, encoded.headers, encoded.body, credentials, endpoint.signing_region, now=now)
+    parts = urlsplit(url)
+    lines = [f"{encoded.method} {parts.path or '/'} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    sys.stdout.write("\r\n".join(lines) + "\r\n\r\n" + encoded.body.decode("ascii") + "\n")
+    return 0
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    operation = _checked_operation(args.operation)
+    params = read_params(args.params)
+    with make_client(args) as client:
+        print_json(client.call(operation, params))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .server import DEFAULT_CREDENTIALS, serve
+
+    def ready(url: str) -> None:
+        print(
+            f"local EC2 endpoint listening on {url} (Ctrl-C stops it)\n"
+            f"  AWS_ACCESS_KEY_ID={DEFAULT_CREDENTIALS.access_key}\n"
+            f"  AWS_SECRET_ACCESS_KEY={DEFAULT_CREDENTIALS.secret_key}\n"
+            f"  any region; e.g. ec2codec call DescribeImportSnapshotTasks --endpoint-url {url} --region us-east-1",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        serve(args.host, args.port, time_scale=args.time_scale, ready=ready)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return 0
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def _add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)")
+    group.add_argument("--profile", help="shared config/credentials profile (default: AWS_PROFILE or 'default')")
+    group.add_argument("--endpoint-url", help="send requests here instead of the region's EC2 endpoint")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from ._cli_import import add_import_snapshot
+
+    parser = argparse.ArgumentParser(prog="ec2codec", description="Encode, sign, send and decode Amazon EC2 API calls.")
+    parser.add_argument("--debug", action="store_true", help="log the wire request and response (secrets redacted)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    enc = commands.add_parser("encode", help="print the form-encoded request body of an operation")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        return sub
+
+    params_help = "parameters as JSON text, @file or - for stdin (default: none)"
+    enc = command("encode", "print the form-encoded request body of an operation")
     enc.add_argument("operation", help="EC2 operation name, e.g. ImportSnapshot")
-    enc.add_argument("params", nargs="?", help="parameters as JSON text, @file or - for stdin")
+    enc.add_argument("params", nargs="?", help=params_help)
     enc.set_defaults(run=_cmd_encode)
+
+    dec = command("decode", "decode an EC2 XML response into JSON")
+    dec.add_argument("operation", help="the operation the response answers")
+    dec.add_argument("file", help="the response document, or - for stdin")
+    dec.set_defaults(run=_cmd_decode)
+
+    sig = command("sign", "print the SigV4-signed HTTP request of an operation (sends nothing)")
+    sig.add_argument("operation", help="EC2 operation name")
+    sig.add_argument("params", nargs="?", help=params_help)
+    sig.add_argument("--date", help="sign as of this UTC time, e.g. 20260101T000000Z (default: now)")
+    _add_connection_options(sig)
+    sig.set_defaults(run=_cmd_sign)
+
+    cal = command("call", "send an operation to EC2 and print the decoded result")
+    cal.add_argument("operation", help="EC2 operation name")
+    cal.add_argument("params", nargs="?", help=params_help)
+    _add_connection_options(cal)
+    cal.set_defaults(run=_cmd_call)
+
+    srv = command("serve", "run the local EC2 import endpoint (ImportSnapshot and its family) until Ctrl-C")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=0, help="port (default: any free port, printed at start)")
+    srv.add_argument("--time-scale", type=float, default=30.0, help="seconds an import takes from pending to completed")
+    srv.set_defaults(run=_cmd_serve)
+
+    imp = command("import-snapshot", "import a VHD, VMDK or RAW disk image from S3 as an EBS snapshot")
+    add_import_snapshot(imp)
+    _add_connection_options(imp)
     return parser
 
 
+def _describe(exc: Error) -> str:
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(f"{path}: {msg}" if path else msg for path, msg in exc.problems)
+        return f"invalid parameters for {exc.operation}: {problems}"
+    if isinstance(exc, ServiceError):
+        request_id = f" (request id {exc.request_id})" if exc.request_id else ""
+        return f"EC2 error {exc.code}: {' '.join(exc.message.split())}{request_id}"
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+
+
+def _is_configuration(exc: Error) -> bool:
+    from .credentials import CredentialsError
+    from .endpoints import EndpointError
+
+    return isinstance(exc, (ModelError, CredentialsError, EndpointError))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _build_parser().parse_args(argv)
+    logger = logging.getLogger("ec2codec")
+    handler = logging.StreamHandler(sys.stderr)
+    saved = logger.level, logger.propagate
+    if getattr(args, "debug", False):
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False  # one copy on stderr, whatever the root logger does
     try:
         code: int = args.run(args)
-    except _UsageError as exc:
+    except UsageError as exc:
         print(f"ec2codec: error: {exc}", file=sys.stderr)
         return 2
-    except ValidationError as exc:
-        problems = "; ".join(f"{path}: {msg}" if path else msg for path, msg in exc.problems)
-        print(f"ec2codec: invalid parameters for {exc.operation}: {problems}", file=sys.stderr)
-        return 1
     except Error as exc:
-        message = " ".join(str(exc).split())
-        print(f"ec2codec: {type(exc).__name__}: {message}", file=sys.stderr)
-        return 1
+        print(f"ec2codec: {_describe(exc)}", file=sys.stderr)
+        return 2 if _is_configuration(exc) else 1
+    except KeyboardInterrupt:
+        print("ec2codec: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        # main() may run many times in one process (tests, embedding): leave logging as found.
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
     return code

@@ -25,7 +25,9 @@ def test_unknown_attribute() -> None:
 
 
 def test_every_error_derives_from_the_root() -> None:
-    for name in ("ValidationError", "ParseError", "ServiceError", "ModelError", "CredentialsError", "EndpointError"):
+    errors = ("ValidationError", "ParseError", "ServiceError", "ModelError", "CredentialsError", "EndpointError")
+    errors += ("TransportError", "SignatureError", "PaginationError", "WaiterError", "ImportTaskFailed")
+    for name in (*errors, "ImportTaskNotFound"):
         assert issubclass(getattr(ec2codec, name), ec2codec.Error)
     assert issubclass(ec2codec.ValidationError, ValueError)
     assert issubclass(ec2codec.ParseError, ValueError)
