@@ -26,19 +26,12 @@ if TYPE_CHECKING:
         resolve_region,
     )
     from .endpoints import Endpoint, EndpointError, resolve_endpoint
+    from .import_waiter import ImportProgress, ImportTaskFailed, ImportTaskNotFound, wait_import_snapshot
     from .paginate import PaginationError, can_paginate, paginate_items, paginator_names
     from .query import EncodedRequest
     from .sigv4 import Credentials, presign, sign
     from .verify import SignatureError, Verified, verify
-    from .waiters import (
-        ImportProgress,
-        ImportTaskFailed,
-        ImportTaskNotFound,
-        WaiterError,
-        wait,
-        wait_import_snapshot,
-        waiter_names,
-    )
+    from .waiters import WaiterError, wait, waiter_names
     from .xml import ParseLimits, ResponseParser
     from .xml_encode import encode_error, encode_response
 
@@ -60,17 +53,9 @@ _LAZY = {
     # Not ``paginate`` itself: that name is the submodule, which Python binds
     # on ``ec2codec`` as soon as anything imports it (the client does).
     **dict.fromkeys(["PaginationError", "can_paginate", "paginate_items", "paginator_names"], "paginate"),
+    **dict.fromkeys(["WaiterError", "wait", "waiter_names"], "waiters"),
     **dict.fromkeys(
-        [
-            "ImportProgress",
-            "ImportTaskFailed",
-            "ImportTaskNotFound",
-            "WaiterError",
-            "wait",
-            "wait_import_snapshot",
-            "waiter_names",
-        ],
-        "waiters",
+        ["ImportProgress", "ImportTaskFailed", "ImportTaskNotFound", "wait_import_snapshot"], "import_waiter"
     ),
     # The client is the only module that imports requests; it loads on first use.
     **dict.fromkeys(["Client", "TransportError"], "client"),

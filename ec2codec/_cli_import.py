@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from .client import Client
-    from .waiters import ImportProgress
+    from .import_waiter import ImportProgress
 
 _FORMATS = ("VHD", "VMDK", "RAW")
 

@@ -33,11 +33,7 @@ the socket layer raises becomes a :class:`TransportError`.
 
 Debugging: logger ``ec2codec.wire`` at DEBUG logs each request (method, URL,
 headers, body) and response (status, headers, the first 2 KiB of the body),
-plus each retry. Secrets are redacted: the ``Signature=`` of ``Authorization``,
-the ``X-Amz-Security-Token`` value, and any request value or response element
-whose name contains one of :data:`SECRET_WORDS` (case-insensitive; e.g.
-``UserData``, ``keyMaterial``, ``passwordData``, ``PreSharedKey``), with every
-element nested inside such an element.
+plus each retry, with secrets redacted (:mod:`ec2codec._wirelog`).
 """
 
 from __future__ import annotations
@@ -45,7 +41,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -58,6 +53,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import _retry
 from ._client_methods import ClientMethods
+from ._wirelog import SECRET_WORDS, redact_body, redact_headers, redact_xml
 from .credentials import CredentialProvider, resolve_provider, resolve_region
 from .endpoints import Endpoint, resolve_endpoint
 from .errors import Error, ParseError, ServiceError, ValidationError
@@ -75,21 +71,6 @@ Clock = Callable[[], datetime]
 Timeout = float | tuple[float, float]
 
 _WIRE = logging.getLogger("ec2codec.wire")
-SECRET_WORDS = (
-    "password",
-    "secret",
-    "userdata",
-    "presharedkey",
-    "keymaterial",
-    "privatekey",
-    "signature",
-    "presignedurl",
-    "manifesturl",
-    "uploadpolicy",
-    "maccredentials",
-    "gatewayconfiguration",
-    "sampleconfiguration",
-)
 _CHUNK = 65536
 _SNIPPET = 2048
 # EC2 "ImportSnapshot"/"ImportImage": ClientToken makes the import idempotent,
@@ -104,8 +85,6 @@ _BROKEN_REQUESTS = (
     requests.exceptions.ContentDecodingError,
 )
 _TRANSPORT = (requests.RequestException, Urllib3Error, HTTPException, OSError)
-_SIGNATURE = re.compile(r"(Signature=)[0-9a-fA-F]+")
-_TAG = re.compile(rb"<(/?)([A-Za-z_][\w:.-]*)[^<>]*?(/?)>")
 
 
 class TransportError(Error):
@@ -272,8 +251,8 @@ class Client(ClientMethods):
         return wait(self.call, name, params, **options)
 
     def wait_import_snapshot(self, task_id: str, **options: Any) -> dict[str, Any]:
-        """Poll an ImportSnapshot task until it ends (see :func:`ec2codec.waiters.wait_import_snapshot`)."""
-        from .waiters import wait_import_snapshot
+        """Poll an ImportSnapshot task until it ends (see :func:`ec2codec.import_waiter.wait_import_snapshot`)."""
+        from .import_waiter import wait_import_snapshot
 
         options.setdefault("sleep", self._sleep)
         return wait_import_snapshot(self.call, task_id, **options)
@@ -317,8 +296,8 @@ class Client(ClientMethods):
                 "request %s %s headers=%s body=%s",
                 request.method,
                 url,
-                _redact_headers(headers),
-                _redact_body(request.body, headers),
+                redact_headers(headers),
+                redact_body(request.body, headers),
             )
         try:
             response = self._session.request(
@@ -352,7 +331,7 @@ class Client(ClientMethods):
                 result = parser.close()
             finally:
                 if snippet is not None:
-                    _WIRE.debug("response %d headers=%s body=%s", status, dict(response.headers), _redact_xml(snippet))
+                    _WIRE.debug("response %d headers=%s body=%s", status, dict(response.headers), redact_xml(snippet))
         except ParseError as exc:
             if status < 301:
                 raise
@@ -392,46 +371,3 @@ def _profile_settings(env: Mapping[str, str], profile: str | None) -> dict[str, 
     from ._profiles import SharedFiles
 
     return SharedFiles(env, profile).settings()
-
-
-def _is_secret(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
-
-
-def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """``headers`` with the SigV4 signature and the session token replaced by ``***``."""
-    out = dict(headers)
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered == "authorization":
-            out[name] = _SIGNATURE.sub(r"\1***", value)
-        elif lowered == "x-amz-security-token":
-            out[name] = "***"
-    return out
-
-
-def _redact_body(body: bytes, headers: Mapping[str, str]) -> str:
-    """A form body for the log, the value of every key naming a secret replaced by ``***``."""
-    if any(name.lower() == "content-encoding" for name in headers):
-        return f"<{len(body)} compressed bytes>"
-    pairs = body.decode("ascii", "replace").split("&")
-    return "&".join(f"{pair.partition('=')[0]}=***" if _is_secret(pair.partition("=")[0]) else pair for pair in pairs)
-
-
-def _redact_xml(snippet: bytes | bytearray) -> str:
-    """The start of a response document for the log, the text inside secret-named elements replaced by ``***``."""
-    out: list[bytes] = []
-    depth = 0  # how many open elements name a secret
-    at = 0
-    for match in _TAG.finditer(snippet):
-        text = snippet[at : match.start()]
-        out.append(b"***" if depth and text.strip() else bytes(text))
-        out.append(match.group(0))
-        closing, name, empty = match.group(1), match.group(2).decode("ascii", "replace"), match.group(3)
-        if not empty and (depth or _is_secret(name)):
-            depth += -1 if closing else 1
-        at = match.end()
-    tail = snippet[at:]
-    out.append(b"***" if depth and tail.strip() else bytes(tail))
-    return b"".join(out).decode("utf-8", "replace")

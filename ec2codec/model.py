@@ -161,7 +161,9 @@ class _Records(Mapping[str, Any]):
         return record
 
     def __contains__(self, name: object) -> bool:
-        return self._start(name) >= 0
+        # Decoded records answer from the dict: every encode asks, and a search
+        # of the index line costs microseconds.
+        return name in self._decoded or self._start(name) >= 0
 
     def __iter__(self) -> Iterator[str]:
         return (entry.split(b" ", 1)[0].decode() for entry in self._index.split(b"\t") if entry)

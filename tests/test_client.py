@@ -19,6 +19,7 @@ import responses
 import ec2codec
 from ec2codec import client as client_module
 from ec2codec._client_methods import ClientMethods
+from ec2codec._wirelog import redact_xml
 from ec2codec.client import Client
 from ec2codec.credentials import CredentialProvider
 from ec2codec.sigv4 import Credentials
@@ -360,11 +361,11 @@ def test_debug_log_shows_the_exchange_with_secrets_redacted(caplog: pytest.LogCa
     ],
 )  # fmt: skip
 def test_response_redaction_covers_nested_elements(document: bytes, expected: str) -> None:
-    assert client_module._redact_xml(document) == expected
+    assert redact_xml(document) == expected
 
 
 def test_debug_logging_is_free_when_disabled() -> None:
-    with mock.patch.object(client_module, "_redact_headers") as redact, responses.RequestsMock() as rsps:
+    with mock.patch.object(client_module, "redact_headers") as redact, responses.RequestsMock() as rsps:
         rsps.add(responses.POST, ENDPOINT, body=regions_document())
         logging.getLogger("ec2codec.wire").setLevel(logging.INFO)
         try:

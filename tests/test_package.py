@@ -10,6 +10,8 @@ import pytest
 
 import ec2codec
 
+from .conftest import tool
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,3 +67,9 @@ def test_credentials_are_immutable_and_redacted() -> None:
     assert creds == ec2codec.Credentials("AKIDEXAMPLE", "s3cr3t", "t0k3n")
     assert hash(creds) == hash(ec2codec.Credentials("AKIDEXAMPLE", "s3cr3t", "t0k3n"))
     assert "s3cr3t" not in repr(creds) and "t0k3n" not in str(creds)
+
+
+def test_one_command_regenerates_every_fixture_folder() -> None:
+    # tools/build_fixtures.py runs each fixture generator; a new one must be added there.
+    generators = {path.stem for path in (ROOT / "tools").glob("build_*_fixtures.py")}
+    assert set(tool("build_fixtures").STEPS) == generators

@@ -21,17 +21,8 @@ from hypothesis import strategies as st
 
 import ec2codec
 from ec2codec.errors import ModelError, ServiceError, ValidationError
-from ec2codec.waiters import (
-    ImportProgress,
-    ImportTaskFailed,
-    ImportTaskNotFound,
-    WaiterError,
-    load_waiter,
-    select_acceptor,
-    wait,
-    wait_import_snapshot,
-    waiter_names,
-)
+from ec2codec.import_waiter import ImportProgress, ImportTaskFailed, ImportTaskNotFound, wait_import_snapshot
+from ec2codec.waiters import WaiterError, load_waiter, select_acceptor, wait, waiter_names
 
 Response = dict[str, Any] | ServiceError
 
