@@ -41,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ._importtasks import ImportTasks, LocalError
+from ._xmlwrite import INVALID_XML_CHAR
 from .codec import decode_request
 from .errors import Error, ValidationError
 from .sigv4 import Credentials
@@ -58,6 +59,19 @@ _POLL = 0.05  # seconds between shutdown checks of serve_forever: how long stop(
 _IMPLEMENTED = "ImportSnapshot, DescribeImportSnapshotTasks and CancelImportTask"
 
 Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _refuse_unprintable(value: Any, path: str) -> None:
+    """EC2 refuses text its XML answers could not carry (XML 1.0 section 2.2, Char), rather than echo it broken."""
+    if isinstance(value, str):
+        if INVALID_XML_CHAR.search(value):
+            raise _error("InvalidParameterValue", f"Value for parameter {path} contains an invalid character.", 400)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unprintable(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value, 1):
+            _refuse_unprintable(item, f"{path}.{i}")
 
 
 def _error(code: str, message: str, status: int) -> LocalError:
@@ -136,7 +150,10 @@ class LocalEC2Server:
             operation, result = self._process(method, target, headers, body)
             status, payload = 200, encode_response(operation, result, request_id)
         except LocalError as exc:
-            status, payload = exc.status, encode_error(exc.code, exc.message, request_id)
+            # Messages quote the caller's input, which may hold characters XML
+            # cannot carry; a refusal must still be a well-formed document.
+            message = INVALID_XML_CHAR.sub("\ufffd", exc.message)
+            status, payload = exc.status, encode_error(exc.code, message, request_id)
         except Exception:
             # An answer, not a dropped connection: EC2's own 500 (clients retry it).
             status = 500
@@ -155,6 +172,7 @@ class LocalEC2Server:
             operation, params = decode_request(form)
         except ValidationError as exc:
             raise _from_validation(exc, _action_of(form)) from None
+        _refuse_unprintable(params, "")
         handler = self.tasks.dispatch(operation)
         if handler is None:
             raise _error(
