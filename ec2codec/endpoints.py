@@ -45,13 +45,13 @@ section it names (both as parsed mappings: this module reads no config files).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ._datafiles import provenance, read_data
 from ._rules import RuleEndpoint, RuleError, RuleSet
 from .errors import Error
 
@@ -89,11 +89,9 @@ def _bundle() -> _Bundle:
     if _BUNDLE is None:
         with _BUNDLE_LOCK:
             if _BUNDLE is None:
-                path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
-                with open(path, "rb") as f:
-                    data = json.load(f)
-                provenance = {k: v for k, v in data.items() if k not in ("ruleset", "partitions")}
-                _BUNDLE = _Bundle(RuleSet(data["ruleset"], data["partitions"]), provenance)
+                data = read_data(BUNDLE_NAME)
+                found = provenance(BUNDLE_NAME, "ruleset", "partitions")
+                _BUNDLE = _Bundle(RuleSet(data["ruleset"], data["partitions"]), found)
     return _BUNDLE
 
 

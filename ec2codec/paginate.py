@@ -34,12 +34,12 @@ request forever.
 from __future__ import annotations
 
 import functools
-import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from ._datafiles import provenance, read_data
+from ._jmespath import compile_search
 from .errors import Error, ModelError
 
 __all__ = [
@@ -80,17 +80,13 @@ class Paginator(NamedTuple):
     non_aggregate_keys: tuple[str, ...]
 
 
-@functools.cache
 def _bundle() -> dict[str, Any]:
-    path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
-    with open(path, "rb") as f:
-        data: dict[str, Any] = json.load(f)
-    return data
+    return read_data(BUNDLE_NAME)
 
 
 def bundle_provenance() -> dict[str, Any]:
     """Where the bundled configs came from: ``botocore_version`` and ``generator``."""
-    return {k: v for k, v in _bundle().items() if k != "pagination"}
+    return provenance(BUNDLE_NAME, "pagination")
 
 
 def paginator_names() -> list[str]:
@@ -144,22 +140,7 @@ def _compile(expression: str) -> Callable[[Any], Any]:
         # Every EC2 token and most result keys are bare identifiers; a dict lookup is
         # what JMESPath does for them, and spares loading jmespath at all.
         return lambda document: document.get(expression) if isinstance(document, dict) else None
-    import jmespath  # type: ignore[import-untyped,unused-ignore]
-    from jmespath.exceptions import JMESPathError  # type: ignore[import-untyped,unused-ignore]
-
-    try:
-        compiled = jmespath.compile(expression)
-    except JMESPathError as exc:
-        raise ModelError(f"paginator expression {expression!r} is not valid JMESPath: {exc}") from None
-
-    def search(document: Any) -> Any:
-        try:
-            return compiled.search(document)
-        except JMESPathError:
-            # A function given the wrong type raises in JMESPath; here it finds nothing.
-            return None
-
-    return search
+    return compile_search(expression, "paginator")
 
 
 def _next_token(page: Mapping[str, Any], config: Paginator) -> dict[str, Any] | None:

@@ -39,13 +39,13 @@ means the acceptor does not match, where botocore raises ``JMESPathTypeError``.
 from __future__ import annotations
 
 import functools
-import json
 import math
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from ._datafiles import provenance, read_data
+from ._jmespath import compile_search
 from .errors import Error, ModelError, ServiceError, ValidationError
 
 __all__ = [
@@ -106,9 +106,7 @@ class WaiterConfig(NamedTuple):
 
 @functools.cache
 def _bundle() -> dict[str, Any]:
-    path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
-    with open(path, "rb") as f:
-        data: dict[str, Any] = json.load(f)
+    data = read_data(BUNDLE_NAME)
     if data.get("version") != 2:
         raise ModelError(f"{BUNDLE_NAME} holds waiter version {data.get('version')!r}; only version 2 is supported")
     return data
@@ -116,7 +114,7 @@ def _bundle() -> dict[str, Any]:
 
 def bundle_provenance() -> dict[str, Any]:
     """Where the bundled configs came from: ``botocore_version`` and ``generator``."""
-    return {k: v for k, v in _bundle().items() if k != "waiters"}
+    return provenance(BUNDLE_NAME, "waiters")
 
 
 def waiter_names() -> list[str]:
@@ -145,25 +143,8 @@ def _load_waiter(name: str) -> WaiterConfig:
     return WaiterConfig(name, raw["operation"], raw["delay"], raw["maxAttempts"], tuple(acceptors))
 
 
-@functools.lru_cache(maxsize=256)
 def _compile(expression: str) -> Callable[[Any], Any]:
-    import jmespath  # type: ignore[import-untyped,unused-ignore]
-    from jmespath.exceptions import JMESPathError  # type: ignore[import-untyped,unused-ignore]
-
-    try:
-        compiled = jmespath.compile(expression)
-    except JMESPathError as exc:
-        raise ModelError(f"waiter expression {expression!r} is not valid JMESPath: {exc}") from None
-
-    def search(document: Any) -> Any:
-        try:
-            return compiled.search(document)
-        except JMESPathError:
-            # A function given the wrong type (``length()`` of a member the response lacks)
-            # raises in JMESPath and in botocore's waiter; here it is a value that matches nothing.
-            return None
-
-    return search
+    return compile_search(expression, "waiter")
 
 
 def _matches(acceptor: Acceptor, response: Response) -> bool:
