@@ -264,14 +264,16 @@ def _fmt(value: float, unit: str) -> str:
 
 def markdown(rows: list[Row], meta: dict[str, str]) -> str:
     lines = [
-        "| what | botocore | ec2codec | ratio | target |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| what | botocore | ec2codec | ratio | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
     ]
     for r in rows:
         target = "" if r["target"] is None else f"≥ {r['target']}x"
+        # Three significant digits and an explicit verdict: a rounded 0.5x must not pass for 0.47x.
+        met = "" if r["target"] is None else ("yes" if r["ratio"] >= r["target"] else "no")
         lines.append(
             f"| {r['what'].strip()} | {_fmt(r['botocore'], r['unit'])} | {_fmt(r['ec2codec'], r['unit'])} "
-            f"| {r['ratio']:.1f}x | {target} |"
+            f"| {r['ratio']:.3g}x | {target} | {met} |"
         )
     lines.append("")
     lines.append(
