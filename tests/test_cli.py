@@ -266,7 +266,8 @@ def test_import_snapshot_waits_and_prints_the_snapshot(capsys: pytest.CaptureFix
     assert detail["UserBucket"] == {"S3Bucket": "b", "S3Key": "disk.vmdk"}
     assert task["Tags"] == [{"Key": "Name", "Value": "x"}]
     assert f"snapshot {detail['SnapshotId']} is ready" in err
-    assert "100%" in err and "active: pending" in err  # the progress bar saw the lifecycle
+    # The bar saw the task active, then finished (how many steps in between depends on machine load).
+    assert "100%" in err and "active: " in err and "completed" in err
 
 
 def test_import_snapshot_without_wait_prints_the_task(capsys: pytest.CaptureFixture[str], local: Any) -> None:
@@ -279,7 +280,7 @@ def test_import_snapshot_no_progress_prints_each_change(capsys: pytest.CaptureFi
     argv = ["import-snapshot", "--url", "s3://b/d.raw", "--format", "raw", "--wait", "--no-progress", "--poll", "0.05"]
     code, _, err = run(capsys, *argv)
     assert code == 0
-    assert ": active 3% (pending)" in err and ": completed" in err and "|" not in err
+    assert ": active " in err and ": completed" in err and "|" not in err  # one line per change, no bar
 
 
 def test_import_snapshot_dry_run(capsys: pytest.CaptureFixture[str], local: Any) -> None:
