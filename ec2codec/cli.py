@@ -135,10 +135,12 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     url = encoded.url(endpoint.url)
     now = _amz_time(args.date) if args.date else None
     headers = sign(encoded.method, url, encoded.headers, encoded.body, credentials, endpoint.signing_region, now=now)
-    parts = urlsplit(url)
-    lines = [f"{encoded.method} {parts.path or '/'} HTTP/1.1"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    sys.stdout.write("\r\n".join(lines) + "\r\n\r\n" + encoded.body.decode("ascii") + "\n")
+    # The layout of fixtures/signed (see tools/build_signed_fixtures.py): LF line
+    # ends, headers sorted by lowercase name, the body exactly, no newline after
+    # it; so `ec2codec sign ... > x.http` is directly comparable with a golden file.
+    lines = [f"{encoded.method} {urlsplit(url).path or '/'} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in sorted(headers.items(), key=lambda h: (h[0].lower(), h[1]))]
+    sys.stdout.write("\n".join(lines) + "\n\n" + encoded.body.decode("ascii"))
     return 0
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import ec2codec
 from ec2codec.cli import main
+from tests.conftest import tool
 from tests.goldens import FIXTURES, loads
 
 REQUESTS = FIXTURES / "requests"
@@ -120,34 +121,24 @@ def test_decode_of_garbage_is_a_parse_error(capsys: pytest.CaptureFixture[str], 
     assert code == 1 and "ParseError" in err
 
 
-def test_sign_prints_a_request_that_verifies(capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timezone
+SIGNED = FIXTURES / "signed"
 
-    from ec2codec.sigv4 import Credentials, sign
 
-    for name, value in KEYS.items():
-        clean_env.setenv(name, value)
-    params = f"@{REQUESTS / 'CancelImportTask.params.json'}"
-    code, out, err = run(
-        capsys, "sign", "CancelImportTask", params, "--region", "eu-west-1", "--date", "20260101T000000Z"
-    )
+@pytest.mark.parametrize("signed", sorted(SIGNED.glob("*.http")), ids=lambda p: p.name)
+def test_sign_reproduces_the_signed_golden_files(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch, signed: Path
+) -> None:
+    # The files are botocore's signatures at a fixed time (tools/build_signed_fixtures.py).
+    fixed = tool("build_signed_fixtures")
+    clean_env.setenv("AWS_ACCESS_KEY_ID", fixed.ACCESS_KEY)
+    clean_env.setenv("AWS_SECRET_ACCESS_KEY", fixed.SECRET_KEY)
+    if signed.name.endswith(".token.http"):
+        clean_env.setenv("AWS_SESSION_TOKEN", fixed.TOKEN)
+    params = fixed.params_of(signed)
+    operation = fixed.operation_of(params)
+    code, out, err = run(capsys, "sign", operation, f"@{params}", "--region", "us-east-1", "--date", "20260101T000000Z")
     assert (code, err) == (0, "")
-    head, _, body = out.partition("\r\n\r\n")
-    lines = head.split("\r\n")
-    assert lines[0] == "POST / HTTP/1.1"
-    headers = dict(line.split(": ", 1) for line in lines[1:])
-    assert body == (REQUESTS / "CancelImportTask.body").read_text().rstrip("\n") + "\n"
-    expected = sign(
-        "POST",
-        "https://ec2.eu-west-1.amazonaws.com/",
-        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-        body.rstrip("\n"),
-        Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"]),
-        "eu-west-1",
-        now=datetime(2026, 1, 1, tzinfo=timezone.utc),
-    )
-    assert headers == expected
-    assert "/20260101/eu-west-1/ec2/aws4_request" in headers["Authorization"]
+    assert out.encode() == signed.read_bytes()
 
 
 def test_sign_without_credentials_exits_2(capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch) -> None:
