@@ -8,7 +8,7 @@ params) and nothing else.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ModelError, ValidationError
@@ -92,9 +92,20 @@ class Model:
         Raises ServiceError for an EC2 error document and ParseError for anything
         else that is not a response to ``operation`` (see :mod:`ec2codec.xml`).
         """
-        from .xml import parse_response  # lxml is loaded by the first parse, not by import
+        return (_parse_response or _import_parser())(self.service, operation, body, limits=limits, status=status)
 
-        return parse_response(self.service, operation, body, limits=limits, status=status)
+
+_parse_response: Callable[..., dict[str, Any]] | None = None
+
+
+def _import_parser() -> Callable[..., dict[str, Any]]:
+    # lxml is loaded by the first parse, not by import; the global spares each
+    # later parse a function-level import (about a microsecond).
+    global _parse_response
+    from .xml import parse_response
+
+    _parse_response = parse_response
+    return parse_response
 
 
 def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
