@@ -104,7 +104,7 @@ def build_params(args: argparse.Namespace) -> dict[str, Any]:
 class _Bar:
     """Reports ImportProgress observations on a tqdm bar: percent, status and status message."""
 
-    def __init__(self, task_id: str) -> None:
+    def __init__(self) -> None:
         from tqdm import tqdm
 
         self._bar: tqdm[Any] = tqdm(
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             print_json(started)
             return 0
         print(f"import task {task_id} started", file=sys.stderr, flush=True)
-        report = _announce if args.no_progress else stack.enter_context(closing(_Bar(task_id)))
+        report = _announce if args.no_progress else stack.enter_context(closing(_Bar()))
         options: dict[str, Any] = {"timeout": args.timeout, "on_progress": report}
         if args.poll is not None:
             options["poll"] = args.poll

@@ -123,17 +123,16 @@ def _cmd_sign(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
     from .codec import request
-    from .credentials import resolve_credentials, resolve_region
-    from .endpoints import resolve_endpoint
     from .sigv4 import sign
 
     operation = _checked_operation(args.operation)
     encoded = request(operation, read_params(args.params))
-    region = resolve_region(args.region, profile=args.profile)
-    endpoint = resolve_endpoint(region, endpoint_url=args.endpoint_url)
-    credentials = resolve_credentials(profile=args.profile)
-    url = encoded.url(endpoint.url)
     now = _amz_time(args.date) if args.date else None
+    # Region, endpoint (profile settings included) and credentials exactly as
+    # `call` resolves them: the client does it in one place; nothing is sent.
+    with make_client(args) as client:
+        endpoint, credentials = client.endpoint, client.credentials.get()
+    url = encoded.url(endpoint.url)
     headers = sign(encoded.method, url, encoded.headers, encoded.body, credentials, endpoint.signing_region, now=now)
     # The layout of fixtures/signed (see tools/build_signed_fixtures.py): LF line
     # ends, headers sorted by lowercase name, the body exactly, no newline after

@@ -141,6 +141,18 @@ def test_sign_reproduces_the_signed_golden_files(
     assert out.encode() == signed.read_bytes()
 
 
+def test_sign_resolves_the_endpoint_like_call(
+    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A profile's endpoint_url and region apply to sign as they do to call (one resolution, in the client).
+    (tmp_path / "config").write_text("[default]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:9\n")
+    for name, value in KEYS.items():
+        clean_env.setenv(name, value)
+    code, out, err = run(capsys, "sign", "DescribeRegions")
+    assert (code, err) == (0, "")
+    assert "\nHost: 127.0.0.1:9\n" in out and "/eu-west-3/ec2/aws4_request" in out
+
+
 def test_sign_without_credentials_exits_2(capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch) -> None:
     code, out, err = run(capsys, "sign", "DescribeRegions", "--region", "us-east-1")
     assert (code, out) == (2, "")
