@@ -9,27 +9,21 @@ of them fails or, with ``--check``, finds a stale file.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
+from importlib import import_module
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+# The sibling scripts import each other the same way (see build_signed_fixtures).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 STEPS = ("build_request_fixtures", "build_signed_fixtures", "build_response_fixtures")
-
-
-def _load(name: str) -> object:
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     status = 0
     for name in STEPS:
-        status |= _load(name).main(list(args))  # type: ignore[attr-defined]
+        status |= import_module(name).main(list(args))
     return status
 
 
