@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from .errors import ServiceError, ValidationError
-from .waiters import Call, Response, WaiterError, _check_number
+from .waiters import Call, Response, WaiterError, check_number
 
 __all__ = ["ImportProgress", "ImportTaskFailed", "ImportTaskNotFound", "wait_import_snapshot"]
 
@@ -158,8 +158,8 @@ def wait_import_snapshot(
     """
     if not isinstance(task_id, str) or not task_id:
         raise ValidationError(f"waiter {_IMPORT_WAITER}", [("task_id", f"expected a non-empty str, got {task_id!r}")])
-    _check_number(_IMPORT_WAITER, "timeout", timeout, 0)
-    if _check_number(_IMPORT_WAITER, "poll", poll, 0) == 0:
+    check_number(_IMPORT_WAITER, "timeout", timeout, 0)
+    if check_number(_IMPORT_WAITER, "poll", poll, 0) == 0:
         raise ValidationError(f"waiter {_IMPORT_WAITER}", [("poll", "expected a number > 0, got 0")])
     started = clock()
     deadline = started + timeout

@@ -56,6 +56,7 @@ __all__ = [
     "WaiterConfig",
     "WaiterError",
     "bundle_provenance",
+    "check_number",
     "load_waiter",
     "select_acceptor",
     "wait",
@@ -203,7 +204,8 @@ def _error_document(error: ServiceError) -> dict[str, Any]:
     }
 
 
-def _check_number(waiter: str, name: str, value: float, minimum: float) -> float:
+def check_number(waiter: str, name: str, value: float, minimum: float) -> float:
+    """``value`` if it is a finite number of at least ``minimum``, else a ValidationError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
         raise ValidationError(f"waiter {waiter}", [(name, f"expected a finite number >= {minimum:g}, got {value!r}")])
     return value
@@ -226,7 +228,7 @@ def wait(
     unknown waiter; ``ValidationError`` for a bad ``delay``/``max_attempts``.
     """
     config = load_waiter(name)
-    pause = config.delay if delay is None else _check_number(name, "delay", delay, 0)
+    pause = config.delay if delay is None else check_number(name, "delay", delay, 0)
     attempts = config.max_attempts if max_attempts is None else max_attempts
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         raise ValidationError(f"waiter {name}", [("max_attempts", f"expected an int >= 1, got {attempts!r}")])
