@@ -1,4 +1,4 @@
-"""Signing benchmark: ec2codec.sigv4.sign against botocore's SigV4Auth.add_auth, side by side.
+"""Signing benchmark: ec2codec.auth.sigv4.sign against botocore's SigV4Auth.add_auth, side by side.
 
 The request is the reference ImportSnapshot call: a POST to the us-east-1 EC2
 endpoint with the form Content-Type and a ~1 KB form body, signed with
@@ -28,7 +28,7 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotocoreCredentials
 
-from ec2codec.sigv4 import Credentials, sign
+from ec2codec.auth.sigv4 import Credentials, sign
 
 TARGET = 5.0
 URL = "https://ec2.us-east-1.amazonaws.com/"

@@ -42,7 +42,7 @@ import bench_parse  # noqa: E402
 import bench_sign  # noqa: E402
 
 import ec2codec  # noqa: E402
-from ec2codec.sigv4 import Credentials, sign  # noqa: E402
+from ec2codec.auth.sigv4 import Credentials, sign  # noqa: E402
 
 REFERENCE_PARAMS = json.loads((ROOT / "fixtures" / "requests" / "ImportSnapshot.params.json").read_text("utf-8"))
 REFERENCE_RESPONSE = (ROOT / "fixtures" / "responses" / "ImportSnapshot.xml").read_bytes()
@@ -168,7 +168,7 @@ def speed_rows(quick: bool) -> list[Row]:
 _CHILD_CODE = {
     "ec2codec": (
         "import ec2codec\n"
-        "from ec2codec.sigv4 import Credentials, sign\n"
+        "from ec2codec.auth.sigv4 import Credentials, sign\n"
         "req = ec2codec.request('ImportSnapshot', PARAMS)\n"
         "sign(req.method, URL, req.headers, req.body, Credentials(*KEYS), REGION)\n"
         "result = ec2codec.parse('ImportSnapshot', RESPONSE)\n"

@@ -16,49 +16,52 @@ from typing import TYPE_CHECKING, Any
 from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 
 if TYPE_CHECKING:
-    from .client import Client, TransportError
-    from .codec import Model, decode_request, encode, load_model, operations, parse, request, serialize
-    from .credentials import (
+    from .auth.credentials.chain import (
         CredentialProvider,
         CredentialsError,
         resolve_credentials,
         resolve_provider,
         resolve_region,
     )
-    from .endpoints import Endpoint, EndpointError, resolve_endpoint
-    from .import_waiter import ImportProgress, ImportTaskFailed, ImportTaskNotFound, wait_import_snapshot
-    from .paginate import PaginationError, can_paginate, paginate_items, paginator_names
-    from .query import EncodedRequest
-    from .sigv4 import Credentials, presign, sign
-    from .verify import SignatureError, Verified, verify
-    from .waiters import WaiterError, wait, waiter_names
-    from .xml import ParseLimits, ResponseParser
-    from .xml_encode import encode_error, encode_response
+    from .auth.sigv4 import Credentials, presign, sign
+    from .auth.verification import SignatureError, Verified, verify
+    from .client.attempts import TransportError
+    from .client.endpoints import Endpoint, EndpointError, resolve_endpoint
+    from .client.import_waiter import ImportProgress, ImportTaskFailed, ImportTaskNotFound, wait_import_snapshot
+    from .client.pagination import PaginationError, can_paginate, paginate, paginate_items, paginator_names
+    from .client.sync import Client
+    from .client.waiters import WaiterError, wait, waiter_names
+    from .protocol.codec import Model, decode_request, encode, load_model, operations, parse, request, serialize
+    from .protocol.query import EncodedRequest
+    from .protocol.xml import ParseLimits, ResponseParser
+    from .protocol.xml_encode import encode_error, encode_response
 
 # Public name -> the module that defines it.
 _LAZY = {
     **dict.fromkeys(
-        ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"], "codec"
+        ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"],
+        "protocol.codec",
     ),
     **dict.fromkeys(
         ["CredentialProvider", "CredentialsError", "resolve_credentials", "resolve_provider", "resolve_region"],
-        "credentials",
+        "auth.credentials.chain",
     ),
-    **dict.fromkeys(["Endpoint", "EndpointError", "resolve_endpoint"], "endpoints"),
-    "EncodedRequest": "query",
-    **dict.fromkeys(["Credentials", "presign", "sign"], "sigv4"),
-    **dict.fromkeys(["ParseLimits", "ResponseParser"], "xml"),
-    **dict.fromkeys(["encode_error", "encode_response"], "xml_encode"),
-    **dict.fromkeys(["SignatureError", "Verified", "verify"], "verify"),
-    # Not ``paginate`` itself: that name is the submodule, which Python binds
-    # on ``ec2codec`` as soon as anything imports it (the client does).
-    **dict.fromkeys(["PaginationError", "can_paginate", "paginate_items", "paginator_names"], "paginate"),
-    **dict.fromkeys(["WaiterError", "wait", "waiter_names"], "waiters"),
+    **dict.fromkeys(["Endpoint", "EndpointError", "resolve_endpoint"], "client.endpoints"),
+    "EncodedRequest": "protocol.query",
+    **dict.fromkeys(["Credentials", "presign", "sign"], "auth.sigv4"),
+    **dict.fromkeys(["ParseLimits", "ResponseParser"], "protocol.xml"),
+    **dict.fromkeys(["encode_error", "encode_response"], "protocol.xml_encode"),
+    **dict.fromkeys(["SignatureError", "Verified", "verify"], "auth.verification"),
     **dict.fromkeys(
-        ["ImportProgress", "ImportTaskFailed", "ImportTaskNotFound", "wait_import_snapshot"], "import_waiter"
+        ["PaginationError", "can_paginate", "paginate", "paginate_items", "paginator_names"], "client.pagination"
+    ),
+    **dict.fromkeys(["WaiterError", "wait", "waiter_names"], "client.waiters"),
+    **dict.fromkeys(
+        ["ImportProgress", "ImportTaskFailed", "ImportTaskNotFound", "wait_import_snapshot"], "client.import_waiter"
     ),
     # The client is the only module that imports requests; it loads on first use.
-    **dict.fromkeys(["Client", "TransportError"], "client"),
+    "Client": "client.sync",
+    "TransportError": "client.attempts",
 }
 
 __all__ = [
@@ -92,6 +95,7 @@ __all__ = [
     "encode_response",
     "load_model",
     "operations",
+    "paginate",
     "paginate_items",
     "paginator_names",
     "parse",
@@ -109,7 +113,7 @@ __all__ = [
     "waiter_names",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def __getattr__(name: str) -> Any:

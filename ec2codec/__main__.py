@@ -1,5 +1,5 @@
-"""``python -m ec2codec``: the command line (see :mod:`ec2codec.cli`)."""
+"""``python -m ec2codec``: the command line (see :mod:`ec2codec.cli.app`)."""
 
-from .cli import main
+from .cli.app import main
 
 raise SystemExit(main())

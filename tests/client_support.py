@@ -11,8 +11,8 @@ import io
 from datetime import datetime, timezone
 from typing import Any
 
-from ec2codec.client import Client
-from ec2codec.sigv4 import Credentials
+from ec2codec.auth.sigv4 import Credentials
+from ec2codec.client.sync import Client
 
 ENDPOINT = "https://ec2.us-east-1.amazonaws.com/"
 CREDENTIALS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "SESSIONTOKENVALUE")

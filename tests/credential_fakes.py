@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-import ec2codec._metadata
+import ec2codec.auth.credentials.metadata
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 Response = tuple[int, str] | Callable[[], tuple[int, str]]
@@ -92,7 +92,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(ec2codec._metadata, "CONTAINER_RETRY_DELAY", 0.0)
+    monkeypatch.setattr(ec2codec.auth.credentials.metadata, "CONTAINER_RETRY_DELAY", 0.0)
     return home
 
 

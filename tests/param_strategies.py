@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import ec2codec
-from ec2codec.model import bundled_model
+from ec2codec.model.service import bundled_model
 
 OPERATIONS = ec2codec.operations()
 # Examples per operation, derived from the active profile (conftest: ci=10, thorough=500).

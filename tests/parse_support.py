@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 from hypothesis import strategies as st
 
-from ec2codec.model import ServiceModel
+from ec2codec.model.service import ServiceModel
 
 NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 UTC = timezone.utc

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ec2codec.model import ServiceModel, bundled_model
+from ec2codec.model.service import ServiceModel, bundled_model
 
 # Past this structure depth only empty structures and lists are drawn.
 MAX_DEPTH = 6

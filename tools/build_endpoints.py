@@ -1,4 +1,4 @@
-"""Regenerate ``ec2codec/_data/ec2.endpoints.json`` from the installed botocore.
+"""Regenerate ``ec2codec/model/_data/ec2.endpoints.json`` from the installed botocore.
 
 Usage: ``python tools/build_endpoints.py [--check]``. With ``--check`` nothing is
 written; the exit status says whether the committed bundle is current.
@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from _bundle import write_or_check  # noqa: E402
 
-from ec2codec._rules import FUNCTIONS  # noqa: E402
-from ec2codec.endpoints import BUNDLE_NAME  # noqa: E402
+from ec2codec.client._rules import FUNCTIONS  # noqa: E402
+from ec2codec.client.endpoints import BUNDLE_NAME  # noqa: E402
 
-TARGET = ROOT / "ec2codec" / "_data" / BUNDLE_NAME
+TARGET = ROOT / "ec2codec" / "model" / "_data" / BUNDLE_NAME
 
 
 def _strip_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,7 +80,9 @@ def build() -> bytes:
     ruleset = loader.load_service_model("ec2", "endpoint-rule-set-1")
     unsupported = functions_used(ruleset["rules"]) - set(FUNCTIONS) - {"aws.partition"}
     if unsupported:
-        raise SystemExit(f"EC2's rule set calls functions ec2codec._rules lacks: {', '.join(sorted(unsupported))}")
+        raise SystemExit(
+            f"EC2's rule set calls functions ec2codec.client._rules lacks: {', '.join(sorted(unsupported))}"
+        )
     bundle = {
         "botocore_version": botocore.__version__,
         "generator": "tools/build_endpoints.py",

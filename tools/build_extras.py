@@ -1,4 +1,4 @@
-"""Regenerate ``ec2codec/_data/ec2.paginators.json`` and ``ec2.waiters.json`` from the installed botocore.
+"""Regenerate ``ec2codec/model/_data/ec2.paginators.json`` and ``ec2.waiters.json`` from the installed botocore.
 
 Usage: ``python tools/build_extras.py [--check]``. With ``--check`` nothing is
 written; the exit status says whether both committed bundles are current.
@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from _bundle import write_or_check  # noqa: E402
 
-from ec2codec.paginate import BUNDLE_NAME as PAGINATORS_NAME  # noqa: E402
-from ec2codec.waiters import BUNDLE_NAME as WAITERS_NAME  # noqa: E402
+from ec2codec.client.pagination import BUNDLE_NAME as PAGINATORS_NAME  # noqa: E402
+from ec2codec.client.waiters import BUNDLE_NAME as WAITERS_NAME  # noqa: E402
 
-PAGINATORS = ROOT / "ec2codec" / "_data" / PAGINATORS_NAME
-WAITERS = ROOT / "ec2codec" / "_data" / WAITERS_NAME
+PAGINATORS = ROOT / "ec2codec" / "model" / "_data" / PAGINATORS_NAME
+WAITERS = ROOT / "ec2codec" / "model" / "_data" / WAITERS_NAME
 GENERATOR = "tools/build_extras.py"
 
 
@@ -58,7 +58,9 @@ def build_waiters() -> bytes:
 
     raw = Loader().load_service_model("ec2", "waiters-2")
     if raw.get("version") != 2:
-        raise SystemExit(f"EC2's waiters use version {raw.get('version')!r}; ec2codec.waiters implements version 2")
+        raise SystemExit(
+            f"EC2's waiters use version {raw.get('version')!r}; ec2codec.client.waiters implements version 2"
+        )
     bundle = {
         "botocore_version": botocore.__version__,
         "generator": GENERATOR,

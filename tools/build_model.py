@@ -1,4 +1,4 @@
-"""Regenerate ``ec2codec/_data/ec2.model`` from the installed botocore's EC2 model.
+"""Regenerate ``ec2codec/model/_data/ec2.model`` from the installed botocore's EC2 model.
 
 Usage: ``python tools/build_model.py [--check]``. With ``--check`` nothing is
 written; the exit status says whether the committed bundle is current.
@@ -16,9 +16,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from _bundle import write_or_check  # noqa: E402
 
-from ec2codec.model import BUNDLE_NAME, compact_model, dump_bundle  # noqa: E402
+from ec2codec.model.service import BUNDLE_NAME, compact_model, dump_bundle  # noqa: E402
 
-TARGET = ROOT / "ec2codec" / "_data" / BUNDLE_NAME
+TARGET = ROOT / "ec2codec" / "model" / "_data" / BUNDLE_NAME
 
 
 def build() -> bytes:

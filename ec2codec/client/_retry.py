@@ -1,0 +1,144 @@
+"""The client's retry and clock-skew policy, as pure functions: which failures to retry, and how long to wait.
+
+Owns the decisions only; :mod:`ec2codec.client.sync` owns the loop that applies
+them. The policy is botocore's ``standard`` retry mode
+(``botocore/retries/standard.py``, the same rules as the AWS SDKs' "Retry
+behavior" reference):
+
+* throttling error codes (``ThrottledRetryableChecker``) and transient ones
+  (``TransientRetryableChecker``), HTTP 500/502/503/504, and any failure to
+  get a whole response (connection refused or reset, connect/read timeout, a
+  body cut short or unreadable) are retried; every other 4xx error, and a
+  ValidationError (nothing was sent), is not;
+* ``max_attempts`` counts every attempt, the first included (botocore's
+  ``MaxAttemptsChecker``: retry while ``attempt < max_attempts``);
+* the delay before attempt ``n + 1`` is truncated binary exponential backoff
+  with full jitter, ``rng() * min(2 ** (n - 1), 20)`` seconds for 1-based
+  ``n`` (``ExponentialBackoff.delay_amount``: the first delay is ``rng()``).
+
+Not implemented: botocore's client-side retry quota (a token bucket that stops
+retrying when most recent calls failed) and ``x-amz-retry-after``, which only
+botocore's opt-in 2026 retry mode reads.
+
+Clock skew follows the AWS SDKs for Java and JavaScript (botocore reports skew
+but never corrects it): after an authentication error that a wrong clock
+causes (``RequestTimeTooSkewed``, ``RequestExpired``, ...), when the
+response's ``Date`` is more than 4 minutes (SigV4 allows 5) away from the
+corrected local clock, the client adopts ``server date - local clock`` as its
+offset and signs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+__all__ = [
+    "MAX_BACKOFF",
+    "SKEW_CODES",
+    "SKEW_THRESHOLD",
+    "THROTTLING_CODES",
+    "TRANSIENT_CODES",
+    "TRANSIENT_STATUSES",
+    "backoff_delay",
+    "is_retryable",
+    "parse_http_date",
+    "should_retry",
+    "skew_offset",
+]
+
+# ThrottledRetryableChecker._THROTTLED_ERROR_CODES.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+# TransientRetryableChecker._TRANSIENT_ERROR_CODES and _TRANSIENT_STATUS_CODES.
+TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
+TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+# The errors a wrong local clock produces (AWS SDK for Java ``RetryUtils.isClockSkewError``).
+SKEW_CODES = frozenset(
+    {
+        "RequestTimeTooSkewed",
+        "RequestExpired",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "RequestInTheFuture",
+    }
+)
+# ExponentialBackoff: base 2, _MAX_BACKOFF 20 seconds.
+MAX_BACKOFF = 20.0
+# SigV4 accepts a request dated up to 5 minutes from the server's clock; the
+# SDKs call a difference over 4 minutes skew (Java ``ClockSkew.isClockSkewed``).
+SKEW_THRESHOLD = timedelta(minutes=4)
+
+
+def is_retryable(code: str | None = None, status: int | None = None, *, incomplete: bool = False) -> bool:
+    """Whether a failed attempt is worth repeating.
+
+    ``code`` is the EC2 error code and ``status`` the HTTP status of an error
+    response; ``incomplete`` says no whole response arrived (connection or
+    timeout failure, a body cut short or not a document: botocore's
+    ``ConnectionError``/``HTTPClientError`` branch).
+    """
+    if incomplete:
+        return True
+    if code is not None and (code in THROTTLING_CODES or code in TRANSIENT_CODES):
+        return True
+    return status is not None and status in TRANSIENT_STATUSES
+
+
+def should_retry(attempt: int, max_attempts: int, retryable: bool) -> bool:
+    """Whether to make another attempt after 1-based ``attempt`` failed (``MaxAttemptsChecker``)."""
+    return retryable and attempt < max_attempts
+
+
+def backoff_delay(attempt: int, rng: Callable[[], float]) -> float:
+    """Seconds to wait after 1-based ``attempt`` failed: ``rng() * min(2 ** (attempt - 1), 20)``."""
+    # Capping the exponent first keeps 2 ** n small for absurd attempt counts.
+    return rng() * min(2.0 ** min(attempt - 1, 64), MAX_BACKOFF)
+
+
+def parse_http_date(text: str | None) -> datetime | None:
+    """An HTTP ``Date`` header (RFC 9110 IMF-fixdate, or the obsolete forms) as aware UTC, None if unreadable."""
+    if not text:
+        return None
+    from email.utils import parsedate_to_datetime  # only on the rare skew path: email.utils is slow to import
+
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with no further claim (RFC 5322 3.3)
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def skew_offset(
+    code: str | None, server_date: datetime | None, local_now: datetime, offset: timedelta
+) -> timedelta | None:
+    """The new clock offset (server minus local clock) when a skew error proves the clock wrong, else None.
+
+    ``local_now`` is the uncorrected local clock and ``offset`` the correction
+    in use; an error whose ``Date`` agrees with the corrected clock is not
+    skew (another retry would fail the same way), so it gives None.
+    """
+    if code not in SKEW_CODES or server_date is None:
+        return None
+    if abs(server_date - (local_now + offset)) <= SKEW_THRESHOLD:
+        return None
+    return server_date - local_now

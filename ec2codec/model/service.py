@@ -1,0 +1,346 @@
+"""Service models: the compact form ec2codec ships, and botocore-format models loaded at run time.
+
+Owns the shape data only (no encoding or decoding). The bundled EC2 model is a
+file in ``ec2codec/model/_data`` written by ``tools/build_model.py``: a small JSON
+header (metadata, provenance), one index line for operations and one for
+shapes (name and record offset), then one JSON record per line. Nothing is
+read at import. The first use memory-maps the file and reads the three header
+lines; each record is found by one substring search of its index line and
+decoded the first time an encoder or decoder needs it, so a program that
+calls one operation never pays, in time or resident memory, for the other 764.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, Protocol
+
+from ..errors import ModelError
+
+__all__ = ["Operation", "ServiceModel", "bundled_model", "compact_model", "dump_bundle", "read_bundle"]
+
+Shape = dict[str, Any]
+Buffer = bytes | mmap.mmap
+
+# Shape and member keys that encoding, decoding or validation read. Everything
+# else in a botocore model (documentation, deprecation notes, examples) is dropped.
+_SHAPE_KEYS = frozenset(
+    {
+        "type",
+        "required",
+        "min",
+        "locationName",
+        "queryName",
+        "flattened",
+        "timestampFormat",
+        "error",
+        "exception",
+        "union",
+        "document",
+        "sensitive",
+        "xmlNamespace",
+        "xmlAttribute",
+        "fault",
+    }
+)
+_REF_KEYS = frozenset(
+    {
+        "shape",
+        "locationName",
+        "queryName",
+        "idempotencyToken",
+        "hostLabel",
+        "timestampFormat",
+        "flattened",
+        "xmlNamespace",
+        "xmlAttribute",
+    }
+)
+_OPERATION_KEYS = frozenset({"name", "http", "input", "output", "errors", "endpoint", "requestcompression"})
+_MAGIC = b"EC2CODEC-MODEL 3\n"
+_OFFSET_WIDTH = 8  # hex digits per record offset: bundles up to 4 GiB
+
+
+def _ref(ref: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in ref.items() if k in _REF_KEYS}
+
+
+def _compact_shape(shape: Mapping[str, Any]) -> Shape:
+    out: Shape = {k: v for k, v in shape.items() if k in _SHAPE_KEYS}
+    if "members" in shape:
+        out["members"] = {name: _ref(ref) for name, ref in shape["members"].items()}
+    for key in ("member", "key", "value"):
+        if key in shape:
+            out[key] = _ref(shape[key])
+    return out
+
+
+def compact_model(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Reduce a botocore ``service-2.json`` document to what the codec needs."""
+    try:
+        operations = {
+            name: {k: v for k, v in op.items() if k in _OPERATION_KEYS} for name, op in raw["operations"].items()
+        }
+        for name, op in operations.items():
+            op.setdefault("name", name)
+            for key in ("input", "output"):
+                if key in op:
+                    op[key] = _ref(op[key])
+            if "errors" in op:
+                op["errors"] = [_ref(e) for e in op["errors"]]
+        return {
+            "metadata": dict(raw.get("metadata", {})),
+            "operations": operations,
+            "shapes": {name: _compact_shape(s) for name, s in raw["shapes"].items()},
+        }
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"not a botocore service model: missing or malformed {exc}") from None
+
+
+def dump_bundle(compact: Mapping[str, Any], **provenance: str) -> bytes:
+    """Serialise a compact model into the indexed bundle format described in the module docstring.
+
+    Layout: the magic line; a small JSON header (metadata, provenance); an
+    index line of operations and one of shapes, each entry ``\\t<name>
+    <hex offset>`` and closed by a tab; then one JSON record per line. Opening
+    the bundle reads three lines and decodes only the small header: a lookup
+    is one substring search of an index line, so no table of thousands of
+    names is ever built (that cost ~4 ms and ~1 MB at start-up).
+    """
+    body = bytearray()
+    index_lines = []
+    for table in ("operations", "shapes"):
+        entries = []
+        for name in sorted(compact[table]):
+            if not name or any(c in name for c in " \t\n"):
+                raise ModelError(f"cannot bundle a name with blanks: {name!r}")
+            entries.append(f"\t{name} {len(body):0{_OFFSET_WIDTH}x}")
+            body += json.dumps(compact[table][name], separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        index_lines.append(("".join(entries) + "\t").encode())
+    header = {**provenance, "metadata": compact["metadata"]}
+    head = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
+    return _MAGIC + b"\n".join([head, *index_lines]) + b"\n" + bytes(body)
+
+
+class _Records(Mapping[str, Any]):
+    """A read-only name -> JSON record table over a bundle, decoding each record on first access.
+
+    ``index`` is one index line of the bundle; ``base`` is where the records
+    start in ``data`` (the offsets in the index are relative to it).
+    """
+
+    def __init__(self, index: bytes, data: Buffer, base: int) -> None:
+        self._index = index
+        self._data = data
+        self._base = base
+        self._decoded: dict[str, Any] = {}
+
+    def _start(self, name: object) -> int:
+        if not isinstance(name, str) or not name.isascii():
+            return -1
+        key = f"\t{name} ".encode()
+        at = self._index.find(key)
+        if at < 0:
+            return -1
+        at += len(key)
+        return self._base + int(self._index[at : at + _OFFSET_WIDTH], 16)
+
+    def __getitem__(self, name: str) -> Any:
+        record = self._decoded.get(name)
+        if record is not None:
+            return record
+        start = self._start(name)
+        if start < 0:
+            raise KeyError(name)
+        # A race decodes the same bytes twice and stores equal values: harmless, so no lock.
+        record = self._decoded[name] = json.loads(self._data[start : self._data.find(b"\n", start)])
+        return record
+
+    def __contains__(self, name: object) -> bool:
+        # Decoded records answer from the dict: every encode asks, and a search
+        # of the index line costs microseconds.
+        return name in self._decoded or self._start(name) >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        return (entry.split(b" ", 1)[0].decode() for entry in self._index.split(b"\t") if entry)
+
+    def __len__(self) -> int:
+        return self._index.count(b"\t") - 1
+
+
+class Operation(NamedTuple):
+    """One operation of a model, as the codec sees it."""
+
+    name: str
+    input: str | None
+    output: str | None
+    errors: tuple[str, ...]
+    method: str
+    request_uri: str
+    host_prefix: str | None
+    request_compression: tuple[str, ...]
+
+
+class ServiceModel:
+    """Shapes and operations of one service, decoded on demand and cached.
+
+    ``cache`` is a scratch dictionary where the encoder and decoder modules keep
+    what they compile for this model (per-operation functions), so compiled code
+    lives exactly as long as the model it came from.
+    """
+
+    def __init__(
+        self,
+        metadata: Mapping[str, Any],
+        operations: Mapping[str, Any],
+        shapes: Mapping[str, Any],
+        *,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.metadata: dict[str, Any] = dict(metadata)
+        self.provenance: dict[str, Any] = dict(provenance or {})
+        self._raw_operations = operations
+        self._shapes = shapes
+        self._operations: dict[str, Operation] = {}
+        self.cache: dict[Any, Any] = {}
+
+    @property
+    def api_version(self) -> str:
+        return str(self.metadata.get("apiVersion", ""))
+
+    @property
+    def protocol(self) -> str:
+        return str(self.metadata.get("protocol", ""))
+
+    def has_operation(self, name: object) -> bool:
+        return isinstance(name, str) and name in self._raw_operations
+
+    def operation_names(self) -> list[str]:
+        return sorted(self._raw_operations)
+
+    def operation(self, name: str) -> Operation:
+        op = self._operations.get(name)
+        if op is not None:
+            return op
+        raw = self._raw_operations.get(name) if isinstance(name, str) else None
+        if raw is None:
+            raise ModelError(f"unknown operation {name!r} for {self.metadata.get('serviceId', 'this model')}")
+        http = raw.get("http", {})
+        endpoint = raw.get("endpoint") or {}
+        op = Operation(
+            name=name,
+            input=(raw.get("input") or {}).get("shape"),
+            output=(raw.get("output") or {}).get("shape"),
+            errors=tuple(e["shape"] for e in raw.get("errors", ())),
+            method=http.get("method", "POST"),
+            request_uri=http.get("requestUri", "/"),
+            host_prefix=endpoint.get("hostPrefix"),
+            request_compression=tuple((raw.get("requestcompression") or {}).get("encodings", ())),
+        )
+        self._operations[name] = op
+        return op
+
+    def shape(self, name: str) -> Shape:
+        try:
+            shape: Shape = self._shapes[name]
+        except KeyError:
+            raise ModelError(f"model refers to undefined shape {name!r}") from None
+        return shape
+
+    def shape_names(self) -> Iterator[str]:
+        yield from sorted(self._shapes)
+
+
+def read_bundle(data: Buffer) -> ServiceModel:
+    """Open a bundle written by :func:`dump_bundle`: ``bytes``, or an ``mmap`` of the file.
+
+    Only the header lines are read; records are sliced out of ``data`` when
+    first needed, so a memory-mapped bundle costs resident memory only for the
+    pages actually used.
+    """
+    if data[: len(_MAGIC)] != _MAGIC:
+        raise ModelError("not an ec2codec model bundle")
+    lines = []
+    pos = len(_MAGIC)
+    for _ in range(3):
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise ModelError("corrupt ec2codec model bundle: header lines are missing")
+        lines.append(data[pos:end])
+        pos = end + 1
+    head, operations, shapes = lines
+    try:
+        header = json.loads(head)
+        metadata = header.pop("metadata")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"corrupt ec2codec model bundle: {exc}") from None
+    return ServiceModel(metadata, _Records(operations, data, pos), _Records(shapes, data, pos), provenance=header)
+
+
+_BUNDLED: ServiceModel | None = None
+_BUNDLED_LOCK = threading.Lock()
+BUNDLE_NAME = "ec2.model"
+
+
+def bundled_model() -> ServiceModel:
+    """The EC2 model shipped in the package, opened on first use."""
+    global _BUNDLED
+    if _BUNDLED is None:
+        with _BUNDLED_LOCK:
+            if _BUNDLED is None:
+                path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
+                with open(path, "rb") as f:
+                    # Mapped, not read: a process that uses a few operations
+                    # never has the other records (about 1 MB) in memory.
+                    data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                _BUNDLED = read_bundle(data)
+    return _BUNDLED
+
+
+def model_from(source: str | os.PathLike[str] | Mapping[str, Any]) -> ServiceModel:
+    """A :class:`ServiceModel` from a botocore-format dict, a ``service-2.json`` path, or a bundle path."""
+    if isinstance(source, Mapping):
+        raw: Mapping[str, Any] = source
+    else:
+        try:
+            with open(source, "rb") as f:
+                data = f.read()
+        except OSError as exc:
+            raise ModelError(f"cannot read model {source}: {exc.strerror}") from None
+        if data.startswith(_MAGIC):
+            return read_bundle(data)
+        try:
+            raw = json.loads(data)
+        except ValueError as exc:
+            raise ModelError(f"model {source} is not JSON: {exc}") from None
+        if not isinstance(raw, Mapping):
+            raise ModelError(f"model {source} is not a JSON object")
+    compact = compact_model(raw)
+    return ServiceModel(compact["metadata"], compact["operations"], compact["shapes"])
+
+
+class HasService(Protocol):
+    """Anything that carries a :class:`ServiceModel` (``ec2codec.Model`` does).
+
+    The protocol modules accept a ``Model`` without importing the facade that
+    sits above them, so the import graph has no cycle, type-only ones included.
+    """
+
+    @property
+    def service(self) -> ServiceModel: ...
+
+
+def service_of(model: HasService | ServiceModel | None) -> ServiceModel:
+    """The :class:`ServiceModel` of ``model``: the bundled EC2 model for None."""
+    if model is None:
+        return bundled_model()
+    if isinstance(model, ServiceModel):
+        return model
+    service = getattr(model, "service", None)
+    if not isinstance(service, ServiceModel):
+        raise ModelError(f"model must be an ec2codec.Model or ServiceModel, got {type(model).__name__}")
+    return service

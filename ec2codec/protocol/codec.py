@@ -1,0 +1,165 @@
+"""The public codec facade: :class:`Model` and the module-level functions bound to the bundled EC2 model.
+
+This module sits above the model, the encoder and the decoder and only wires
+them together; it owns argument normalisation (unknown operation, ``None``
+params) and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ModelError, ValidationError
+from ..model.service import ServiceModel, bundled_model, model_from
+from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
+
+if TYPE_CHECKING:
+    from .xml import Body, ParseLimits
+
+__all__ = ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"]
+
+
+class Model:
+    """A service model with the codec's operations bound to it.
+
+    ``ec2codec.load_model(...)`` returns one for any botocore-format model using
+    the ``ec2`` protocol; the module-level functions use the bundled EC2 model.
+    """
+
+    def __init__(self, service: ServiceModel) -> None:
+        if service.protocol and service.protocol != "ec2":
+            raise ModelError(f"ec2codec speaks the ec2 protocol; this model uses {service.protocol!r}")
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"<ec2codec.Model {self.service.metadata.get('serviceId', '?')} {self.api_version}>"
+
+    @property
+    def api_version(self) -> str:
+        return self.service.api_version
+
+    def operations(self) -> list[str]:
+        """Every operation name, sorted."""
+        return self.service.operation_names()
+
+    def _encoder(self, operation: str) -> OperationEncoder:
+        if not self.service.has_operation(operation):
+            raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
+        return encoder_for(self.service, operation)
+
+    def serialize(
+        self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+    ) -> list[tuple[str, str]]:
+        """``[("Action", op), ("Version", v), *params]`` in botocore's order (unencoded)."""
+        return self._encoder(operation).serialize(params, token_factory)
+
+    def encode(
+        self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+    ) -> bytes:
+        """The ``application/x-www-form-urlencoded`` body botocore would send."""
+        return self._encoder(operation).encode(params, token_factory)
+
+    def request(
+        self,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        token_factory: TokenFactory | None = None,
+        compress_min_bytes: int | None = COMPRESS_MIN_BYTES,
+    ) -> EncodedRequest:
+        """Body plus method, path, headers and expanded ``hostPrefix`` (unsigned)."""
+        return self._encoder(operation).request(params, token_factory, compress_min_bytes)
+
+    def decode_request(self, body: bytes | str) -> tuple[str, dict[str, Any]]:
+        """The server side: ``(operation, params)`` from a form-encoded request body."""
+        from .query_decode import decode_request  # server side: not loaded by clients
+
+        return decode_request(body, self.service)
+
+    def encode_response(self, operation: str, result: Mapping[str, Any], request_id: str) -> bytes:
+        """The server side: the XML document EC2 sends for ``operation`` returning ``result``."""
+        from .xml_encode import encode_response  # server side: not loaded by clients
+
+        return encode_response(operation, result, request_id, model=self.service)
+
+    def parse(
+        self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
+    ) -> dict[str, Any]:
+        """Decode a response body (bytes, str, iterable of chunks, binary file) into botocore's dict.
+
+        Raises ServiceError for an EC2 error document and ParseError for anything
+        else that is not a response to ``operation`` (see :mod:`ec2codec.protocol.xml`).
+        """
+        return (_parse_response or _import_parser())(self.service, operation, body, limits=limits, status=status)
+
+
+_parse_response: Callable[..., dict[str, Any]] | None = None
+
+
+def _import_parser() -> Callable[..., dict[str, Any]]:
+    # lxml is loaded by the first parse, not by import; the global spares each
+    # later parse a function-level import (about a microsecond).
+    global _parse_response
+    from .xml import parse_response
+
+    _parse_response = parse_response
+    return parse_response
+
+
+def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
+    """A :class:`Model` from a botocore ``service-2.json`` (path or dict) or an ec2codec bundle."""
+    return Model(model_from(source))
+
+
+_DEFAULT: Model | None = None
+
+
+def _default() -> Model:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Model(bundled_model())
+    return _DEFAULT
+
+
+def operations() -> list[str]:
+    """Every operation of the bundled EC2 model."""
+    return _default().operations()
+
+
+def serialize(
+    operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+) -> list[tuple[str, str]]:
+    """Serialise ``params`` for ``operation`` of the bundled EC2 model (see :meth:`Model.serialize`)."""
+    return _default().serialize(operation, params, token_factory=token_factory)
+
+
+def encode(
+    operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
+) -> bytes:
+    """Encode the request body for ``operation`` of the bundled EC2 model (see :meth:`Model.encode`)."""
+    return _default().encode(operation, params, token_factory=token_factory)
+
+
+def request(
+    operation: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    token_factory: TokenFactory | None = None,
+    compress_min_bytes: int | None = COMPRESS_MIN_BYTES,
+) -> EncodedRequest:
+    """The unsigned request for ``operation`` of the bundled EC2 model (see :meth:`Model.request`)."""
+    return _default().request(operation, params, token_factory=token_factory, compress_min_bytes=compress_min_bytes)
+
+
+def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
+    """Decode an EC2 request body against the bundled model (see :meth:`Model.decode_request`)."""
+    return _default().decode_request(body)
+
+
+def parse(
+    operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
+) -> dict[str, Any]:
+    """Decode a response to ``operation`` of the bundled EC2 model (see :meth:`Model.parse`)."""
+    return _default().parse(operation, body, limits=limits, status=status)
