@@ -541,7 +541,8 @@ def test_oversized_body_is_refused_without_reading_it(server: LocalEC2Server) ->
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode())
         sock.sendall(b"\r\n")
         reply = sock.makefile("rb").read()
-    assert reply.startswith(b"HTTP/1.0 400") and b"<Code>InvalidParameterValue</Code>" in reply
+    assert reply.startswith(b"HTTP/1.1 400") and b"<Code>InvalidParameterValue</Code>" in reply
+    assert b"\r\nConnection: close\r\n" in reply  # the unread body cannot be taken for a next request
 
 
 class _Broken(ImportTasks):
