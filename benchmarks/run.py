@@ -14,6 +14,8 @@ inputs and the per-area helpers come from the sibling scripts
 (``bench_encode.py``, ``bench_parse.py``, ``bench_sign.py``), which remain
 runnable on their own. Nothing here asserts a timing: targets are reported,
 not enforced, so ``--quick`` in CI only proves the runner still works.
+``--quick`` also runs the LocalEC2 load test (``load_localec2.py``, which has
+no botocore side) for a second with 4 clients; it fails on any failed request.
 """
 
 from __future__ import annotations
@@ -314,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         head, _, rest = text.partition(README_START)
         _, _, tail = rest.partition(README_END)
         readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", "utf-8")
+    if args.quick:
+        import load_localec2
+
+        return load_localec2.main(["--quick"])
     return 0
 
 

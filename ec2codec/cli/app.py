@@ -24,7 +24,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..errors import Error, ModelError, ServiceError, ValidationError
-from ._common import UsageError, make_client, print_json, read_file, read_params
+from ..server._importtasks import DEFAULT_MAX_TASKS
+from ._common import UsageError, make_client, positive, print_json, read_file, read_params
 
 if TYPE_CHECKING:
     pass
@@ -96,7 +97,7 @@ def _cmd_call(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from ..server.httpd import DEFAULT_CREDENTIALS, serve
+    from ..server.httpd import DEFAULT_CREDENTIALS, DEFAULT_REQUEST_TIMEOUT, serve
 
     def ready(url: str) -> None:
         print(
@@ -109,12 +110,28 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
 
     try:
-        serve(args.host, args.port, time_scale=args.time_scale, ready=ready)
+        timeout = DEFAULT_REQUEST_TIMEOUT if args.request_timeout is None else args.request_timeout
+        serve(
+            args.host,
+            args.port,
+            time_scale=args.time_scale,
+            ready=ready,
+            request_timeout=timeout,
+            max_tasks=args.max_tasks,
+        )
     except KeyboardInterrupt:
         pass
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    except ValidationError as exc:  # an option out of range, e.g. --request-timeout beyond a day
+        raise UsageError("; ".join(f"--{key.replace('_', '-')}: {problem}" for key, problem in exc.problems)) from None
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
+    return int(text)
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -164,6 +181,18 @@ def _build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     srv.add_argument("--port", type=int, default=0, help="port (default: any free port, printed at start)")
     srv.add_argument("--time-scale", type=float, default=30.0, help="seconds an import takes from pending to completed")
+    # The timeout's default lives in ec2codec.server, which this module does not import until `serve` runs.
+    srv.add_argument(
+        "--request-timeout",
+        type=positive,
+        help="seconds for a request's line, headers and body to arrive, else 408 RequestTimeout (default: 30)",
+    )
+    srv.add_argument(
+        "--max-tasks",
+        type=_at_least_one,
+        default=DEFAULT_MAX_TASKS,
+        help=f"import tasks kept; ImportSnapshot beyond is ResourceLimitExceeded (default: {DEFAULT_MAX_TASKS})",
+    )
     srv.set_defaults(run=_cmd_serve)
 
     imp = command("import-snapshot", "import a VHD, VMDK or RAW disk image from S3 as an EBS snapshot")

@@ -35,7 +35,10 @@ cancelling a task that is no longer ``active`` is ``IncorrectState``; the
 ``deleted`` StatusMessage is the ``CancelReason`` or ``"Cancelled by user"``;
 ``ImportTaskIds`` together with ``MaxResults`` is ``InvalidParameterCombination``
 (EC2's rule for its other describe calls); tasks are kept for the life of the
-process (EC2 keeps them seven days).
+process (EC2 keeps them seven days), at most ``max_tasks`` of them: beyond that
+``ImportSnapshot`` is ``ResourceLimitExceeded``, EC2's code for "you have
+exceeded an Amazon EC2 resource limit" (a retried call with a known
+``ClientToken`` still answers its task).
 """
 
 from __future__ import annotations
@@ -50,12 +53,13 @@ from typing import Any
 
 from ..errors import Error, ValidationError
 
-__all__ = ["DRY_RUN_MESSAGE", "ImportTasks", "LocalError"]
+__all__ = ["DEFAULT_MAX_TASKS", "DRY_RUN_MESSAGE", "ImportTasks", "LocalError"]
 
 DRY_RUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
 _TASK_ID = re.compile(r"import-snap-[0-9a-f]{8,17}")
 _FORMATS = ("VHD", "VMDK", "RAW")
 _MAX_RESULTS = (1, 500)
+DEFAULT_MAX_TASKS = 10_000  # a bound on memory for a long-running `ec2codec serve`
 # Fractions of ``time_scale``: how long a task stays "pending", and how long a
 # cancelled task stays "deleting" before it is "deleted".
 _PENDING = 0.1
@@ -246,13 +250,19 @@ class ImportTasks:
 
     ``time_scale`` is how many seconds a whole import takes (``0`` completes
     at once). ``rng`` makes task and snapshot ids reproducible in tests.
+    ``max_tasks`` is how many tasks are kept (see the module docstring).
     Not thread-safe: the server serialises calls.
     """
 
-    def __init__(self, *, time_scale: float = 60.0, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, *, time_scale: float = 60.0, rng: random.Random | None = None, max_tasks: int = DEFAULT_MAX_TASKS
+    ) -> None:
         if time_scale < 0:
             raise ValidationError("LocalEC2", [("time_scale", f"must be >= 0, got {time_scale!r}")])
+        if isinstance(max_tasks, bool) or not isinstance(max_tasks, int) or max_tasks < 1:
+            raise ValidationError("LocalEC2", [("max_tasks", f"must be an integer of at least 1, got {max_tasks!r}")])
         self.time_scale = float(time_scale)
+        self.max_tasks = max_tasks
         self._rng = rng or random.SystemRandom()
         self._tasks: dict[str, _Task] = {}
         self._tokens: dict[str, str] = {}  # ClientToken -> ImportTaskId
@@ -289,6 +299,11 @@ class ImportTasks:
                 )
             _dry_run(params)
             return task.view(at, self.time_scale)
+        if len(self._tasks) >= self.max_tasks:
+            raise LocalError(
+                "ResourceLimitExceeded",
+                f"You have reached the limit of {self.max_tasks} import snapshot tasks that this LocalEC2 keeps",
+            )
         _dry_run(params)
         task = _Task(self._new_id(), f"snap-{self._hex17()}", len(self._tasks), at, params)
         self._tasks[task.task_id] = task

@@ -2,8 +2,10 @@
 
 Owns the request pipeline -- read the form (POST body, or the query of a GET,
 as EC2 accepts both), verify SigV4, decode, dispatch, encode -- and the
-server's lifecycle (:class:`LocalEC2Server`, :func:`serve`). The task state
-lives in :mod:`ec2codec.server._importtasks`; wire formats come from the codec
+server's lifecycle (:class:`LocalEC2Server`, :func:`serve`). The HTTP/1.1
+connections (keep-alive, deadlines, refusals before the pipeline) are
+:mod:`ec2codec.server._connection`; the task state lives in
+:mod:`ec2codec.server._importtasks`; wire formats come from the codec
 (``decode_request``, :mod:`ec2codec.auth.verification`, :mod:`ec2codec.protocol.xml_encode`).
 
 Answers, from the EC2 API Reference, "Error codes" (common client errors):
@@ -36,8 +38,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..auth.sigv4 import Credentials
@@ -46,19 +46,19 @@ from ..errors import Error, ValidationError
 from ..protocol._xmlwrite import INVALID_XML_CHAR
 from ..protocol.codec import decode_request
 from ..protocol.xml_encode import encode_error, encode_response
-from ._importtasks import ImportTasks, LocalError
+from ._connection import CONTENT_TYPE as _CONTENT_TYPE
+from ._connection import HTTPServer, Response
+from ._importtasks import DEFAULT_MAX_TASKS, ImportTasks, LocalError
 
-__all__ = ["DEFAULT_CREDENTIALS", "LocalEC2Server", "serve"]
+__all__ = ["DEFAULT_CREDENTIALS", "DEFAULT_REQUEST_TIMEOUT", "LocalEC2Server", "serve"]
 
 # The documented test key pair of `ec2codec serve` (like AWS's own AKIDEXAMPLE): local only, never a real key.
 DEFAULT_CREDENTIALS = Credentials("AKIDLOCALEC2EXAMPLE", "localec2/EXAMPLE/secret/key")
-_MAX_BODY = 1 << 20  # EC2 Query bodies are small; an ImportSnapshot request is well under 4 KiB
 _PRESIGN_PREFIX = "X-Amz-"  # query parameters of a presigned URL, not of the operation
-_CONTENT_TYPE = "text/xml;charset=UTF-8"
 _POLL = 0.05  # seconds between shutdown checks of serve_forever: how long stop() waits at most
 _IMPLEMENTED = "ImportSnapshot, DescribeImportSnapshotTasks and CancelImportTask"
-
-Response = tuple[int, list[tuple[str, str]], bytes]
+DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds for a request's line, headers and body to arrive
+_MAX_TIMEOUT = 86_400.0  # a day; socket timeouts must stay finite
 
 
 def _refuse_unprintable(value: Any, path: str) -> None:
@@ -117,6 +117,15 @@ class LocalEC2Server:
     signing region accepted. ``time_scale`` is how many seconds a whole import
     takes. ``clock`` (epoch seconds) drives signature checks, task lifecycles
     and the ``Date`` header, so tests can skew or advance it.
+
+    ``request_timeout`` is how many seconds a request's line, headers and body
+    may take to arrive (then ``408 RequestTimeout``; an idle keep-alive
+    connection is closed after as long). ``max_tasks`` is how many import
+    tasks are kept; ImportSnapshot is refused with ``ResourceLimitExceeded``
+    beyond it. ``time_scale`` and ``max_tasks`` apply when ``tasks`` is not
+    given (an :class:`~ec2codec.server._importtasks.ImportTasks` carries its own).
+    HTTP behaviour (keep-alive, refusals) is described in
+    :mod:`ec2codec.server._connection`.
     """
 
     def __init__(
@@ -129,15 +138,21 @@ class LocalEC2Server:
         region: str | None = None,
         clock: Callable[[], float] = time.time,
         tasks: ImportTasks | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_tasks: int = DEFAULT_MAX_TASKS,
     ) -> None:
+        if not 0 < request_timeout <= _MAX_TIMEOUT:
+            problem = f"must be more than 0 and at most {_MAX_TIMEOUT:g} seconds, got {request_timeout!r}"
+            raise ValidationError("LocalEC2", [("request_timeout", problem)])
         self.host = host
         self.port = port
         self.region = region
         self.clock = clock
-        self.tasks = tasks if tasks is not None else ImportTasks(time_scale=time_scale)
+        self.request_timeout = float(request_timeout)
+        self.tasks = tasks if tasks is not None else ImportTasks(time_scale=time_scale, max_tasks=max_tasks)
         self._lookup = _Lookup([credentials] if isinstance(credentials, Credentials) else credentials)
         self._lock = threading.Lock()  # ImportTasks is not thread-safe; requests are served in threads
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._serving = False  # serve_forever was (or is about to be) entered: stop() must shut it down
 
@@ -194,7 +209,7 @@ class LocalEC2Server:
     def bind(self) -> None:
         """Open the listening socket (``start`` and :func:`serve` call this)."""
         if self._httpd is None:
-            self._httpd = _HTTPServer((self.host, self.port), _Handler, self)
+            self._httpd = HTTPServer((self.host, self.port), self, self.request_timeout)
 
     def start(self) -> LocalEC2Server:
         """Serve in a background thread; returns self."""
@@ -225,7 +240,8 @@ class LocalEC2Server:
             httpd.shutdown()  # returns once serve_forever has left its loop
         if thread is not None:
             thread.join()
-        httpd.server_close()  # joins the request threads (block_on_close) and closes the socket
+        httpd.close_connections()  # idle keep-alive connections end now, not after request_timeout
+        httpd.server_close()  # joins the connection threads (block_on_close) and closes the socket
 
     def __enter__(self) -> LocalEC2Server:
         return self.start()
@@ -248,63 +264,6 @@ def _action_of(form: bytes | str) -> str:
     return ""
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    # Request threads are joined by server_close, so stop() leaves no thread behind.
-    daemon_threads = False
-    block_on_close = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], app: LocalEC2Server) -> None:
-        self.app = app
-        super().__init__(address, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
-    # HTTP/1.0: one request per connection, so no idle keep-alive thread outlives stop().
-    protocol_version = "HTTP/1.0"
-    server_version = "LocalEC2"
-    timeout = 30  # a client that connects and sends nothing cannot hold stop() forever
-
-    def do_GET(self) -> None:
-        self._answer(b"")
-
-    def do_POST(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self._send(*self._refusal("InvalidParameterValue", f"Content-Length must be 0..{_MAX_BODY} bytes"))
-            return
-        self._answer(self.rfile.read(length))
-
-    def _answer(self, body: bytes) -> None:
-        headers = list(self.headers.items())
-        self._send(*self.server.app.handle(self.command, self.path, headers, body))
-
-    def _refusal(self, code: str, message: str) -> Response:
-        request_id = str(uuid.uuid4())
-        return 400, [("Content-Type", _CONTENT_TYPE)], encode_error(code, message, request_id)
-
-    def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        # The Date header is the server's clock (possibly a test's), which is what skew correction reads.
-        return formatdate(self.server.app.clock() if timestamp is None else timestamp, usegmt=True)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet: tests and the CLI report through `ready`, not stderr
-
-
 def serve(
     host: str = "127.0.0.1",
     port: int = 0,
@@ -313,9 +272,19 @@ def serve(
     time_scale: float = 60.0,
     region: str | None = None,
     ready: Callable[[str], None] | None = None,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    max_tasks: int = DEFAULT_MAX_TASKS,
 ) -> None:
     """Run LocalEC2 in this thread until interrupted (Ctrl-C); ``ready(url)`` is called once it listens."""
-    server = LocalEC2Server(host, port, credentials=credentials, time_scale=time_scale, region=region)
+    server = LocalEC2Server(
+        host,
+        port,
+        credentials=credentials,
+        time_scale=time_scale,
+        region=region,
+        request_timeout=request_timeout,
+        max_tasks=max_tasks,
+    )
     server.bind()
     try:
         if ready is not None:

@@ -12,7 +12,8 @@ at it::
         subprocess.run(["aws", "ec2", "describe-import-snapshot-tasks"], env={**os.environ, **ec2.env()})
 
 Each instance has its own random key pair and its own tasks; ``time_scale``
-is how many seconds a whole import takes.
+is how many seconds a whole import takes, ``request_timeout`` how long one
+request may take to arrive, and ``max_tasks`` how many tasks it keeps.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from collections.abc import Iterable
 from types import TracebackType
 
 from ..auth.sigv4 import Credentials
-from ._importtasks import ImportTasks
-from .httpd import LocalEC2Server
+from ._importtasks import DEFAULT_MAX_TASKS, ImportTasks
+from .httpd import DEFAULT_REQUEST_TIMEOUT, LocalEC2Server
 
 __all__ = ["LocalEC2"]
 
@@ -41,7 +42,8 @@ class LocalEC2:
 
     ``credentials`` is the instance's test key pair; ``extra_credentials``
     are further pairs it accepts (with a token, requests must carry it).
-    Requests must be signed for ``region``.
+    Requests must be signed for ``region``. ``request_timeout`` and
+    ``max_tasks`` are :class:`~ec2codec.server.httpd.LocalEC2Server`'s.
     """
 
     def __init__(
@@ -52,16 +54,19 @@ class LocalEC2:
         host: str = "127.0.0.1",
         region: str = "us-east-1",
         extra_credentials: Iterable[Credentials] = (),
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_tasks: int = DEFAULT_MAX_TASKS,
     ) -> None:
         self.region = region
         self.credentials = _test_credentials()
-        self.tasks = ImportTasks(time_scale=time_scale)
+        self.tasks = ImportTasks(time_scale=time_scale, max_tasks=max_tasks)
         self._server = LocalEC2Server(
             host,
             port,
             credentials=[self.credentials, *extra_credentials],
             region=region,
             tasks=self.tasks,
+            request_timeout=request_timeout,
         )
         self._started = False
 

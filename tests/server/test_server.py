@@ -141,6 +141,20 @@ def test_client_token_returns_the_same_task() -> None:
     assert info.value.code == "DryRunOperation"
 
 
+def test_task_cap_refuses_new_tasks_but_still_answers_known_tokens() -> None:
+    state = ImportTasks(time_scale=100, rng=random.Random(7), max_tasks=2)
+    first = _import(state, ClientToken="tok")["ImportTaskId"]
+    _import(state)
+    with pytest.raises(LocalError) as info:
+        _import(state)
+    assert (info.value.code, info.value.status) == ("ResourceLimitExceeded", 400)
+    assert "2" in info.value.message
+    assert _import(state, ClientToken="tok")["ImportTaskId"] == first  # a retry is not a new task
+    assert len(state.describe_import_snapshot_tasks({}, T0)["ImportSnapshotTasks"]) == 2
+    with pytest.raises(ValueError, match="max_tasks"):
+        ImportTasks(max_tasks=0)
+
+
 # ---------------------------------------------------------------- validation
 
 
@@ -527,7 +541,8 @@ def test_oversized_body_is_refused_without_reading_it(server: LocalEC2Server) ->
         sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode())
         sock.sendall(b"\r\n")
         reply = sock.makefile("rb").read()
-    assert reply.startswith(b"HTTP/1.0 400") and b"<Code>InvalidParameterValue</Code>" in reply
+    assert reply.startswith(b"HTTP/1.1 400") and b"<Code>InvalidParameterValue</Code>" in reply
+    assert b"\r\nConnection: close\r\n" in reply  # the unread body cannot be taken for a next request
 
 
 class _Broken(ImportTasks):
