@@ -1,16 +1,25 @@
 """SigV4 Task 1 canonical forms (AWS "Create a canonical request"): URI, query string and headers.
 
-Private to :mod:`ec2codec.auth.sigv4`. Every rule here reproduces what botocore's
-``SigV4Auth`` does to an ``AWSRequest``, which is also what the AWS SigV4 test
-suite expects, except the query string: botocore signs it as the URL spells it,
-the protocol URI-encodes each name and value (``normalize_query=True``).
+Shared by :mod:`ec2codec.auth.sigv4` and :mod:`ec2codec.auth.verification`.
+Every rule here reproduces what botocore's ``SigV4Auth`` does to an
+``AWSRequest``, which is also what the AWS SigV4 test suite expects, except
+the query string: botocore signs it as the URL spells it, the protocol
+URI-encodes each name and value (``normalize_query=True``).
+
+Both query forms keep one invariant a verifier relies on: read back as a form
+(:func:`form_decode`, the decoding an EC2 Query server applies to what it
+receives), the canonical query holds exactly the (name, value) pairs of the
+query it was built from. The spelled-as-written form holds the received text
+itself; the normalised form decodes each name and value the way the server
+will (``+`` is a space, ``%XX`` a byte, WHATWG URL section 5.1) and re-encodes
+the bytes, so ``%2B`` and ``+`` (a plus and a space) never canonicalise alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from urllib.parse import SplitResult, quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote_to_bytes, urlsplit
 
 from ..errors import ValidationError
 
@@ -22,6 +31,7 @@ __all__ = [
     "describe_parts",
     "describe_url",
     "encode_query",
+    "form_decode",
     "header_items",
     "split_url",
 ]
@@ -113,13 +123,27 @@ def _remove_dot_segments(path: str) -> str:
     return first + "/".join(out) + last
 
 
+def form_decode(text: str) -> bytes:
+    """One name or value of an ``application/x-www-form-urlencoded`` string, as bytes (WHATWG URL, 5.1).
+
+    ``+`` is a space and ``%XX`` the byte XX; anything else stands for its
+    UTF-8 bytes (a ``%`` without two hex digits for itself). Bytes, not text:
+    decoding is lossless, so two spellings decode alike only when every server
+    reads them alike.
+    """
+    return unquote_to_bytes(text.replace("+", " "))
+
+
 def _canonical_query(query: str, normalize: bool) -> str:
     # Task 1 step 3: parameters sorted by name, then by value.
     if not query:
         return ""
     pairs = [(key, value) for key, _, value in (pair.partition("=") for pair in query.split("&"))]
     if normalize:
-        pairs = [(quote(unquote(k), safe=_UNRESERVED), quote(unquote(v), safe=_UNRESERVED)) for k, v in pairs]
+        # URI-encode what the server will read, not a second reading of the
+        # text: unquote() would keep "+" (and quote() send it as %2B) while the
+        # server's form decoder reads a space.
+        pairs = [(quote(form_decode(k), safe=_UNRESERVED), quote(form_decode(v), safe=_UNRESERVED)) for k, v in pairs]
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 

@@ -7,6 +7,18 @@ Version 4 signing process"; the canonical forms come from
 :mod:`ec2codec.auth._canonical`, the key from the signer's cache) on what arrived,
 and compares signatures in constant time.
 
+What the signature covers is what the server acts on: both canonical queries
+tried hold exactly the (name, value) pairs the server's form decoder reads
+(the invariant of :mod:`ec2codec.auth._canonical`), so a respelling that changes
+one (``+`` for ``%2B``, ``%2B`` for ``%20``) cannot match, and one that keeps
+them all (``%7E`` for ``~``) is the same request. SigV4 Task 1 itself cannot
+tell apart the order of one name's values, ``a`` from ``a=``, or an empty
+field from ``=``: a server must give those no meaning (LocalEC2 refuses all
+three). A raw ``;`` separates fields for some decoders (HTML 4.01 B.2.2), so
+a query holding one is accepted only as written. A URL with a control
+character (``urlsplit`` drops TAB, CR and LF) or a fragment (no part of a
+request target, RFC 9112 section 3.2) is ``malformed``.
+
 Every refusal carries a stable ``reason`` (see :data:`REASONS`) and the EC2
 error ``code`` (with its HTTP ``status``) a server should answer with, from
 the EC2 API Reference, "Error codes" (common client errors):
@@ -32,6 +44,11 @@ and for a presigned URL past its expiry. Clients that correct clock skew
 (the AWS SDKs' ``CLOCK_SKEW_ERROR_CODES``) recognise ``RequestExpired`` and
 ``AuthFailure``, so a skew refusal is retried with a corrected clock.
 
+A mismatch message names no request content: what a server returns to the
+client says only that the signature does not match, as EC2's ``AuthFailure``
+does. The canonical requests and strings to sign that were tried are in
+:attr:`SignatureError.details`, for the server's log (session tokens redacted).
+
 Sans I/O: the clock is read only when ``now`` is None. Signing keys come from
 :func:`ec2codec.auth.sigv4.derive_signing_key`, which caches them per (secret,
 date, region, service), so a busy server derives each key once a day.
@@ -45,9 +62,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import NamedTuple
-from urllib.parse import SplitResult, unquote
+from urllib.parse import SplitResult, unquote_plus
 
-from ..errors import Error
+from ..errors import Error, ValidationError
 from ._canonical import UNSIGNED_HEADERS, assemble, collect_headers, describe_parts, header_items, split_url
 from .sigv4 import (
     ALGORITHM,
@@ -78,6 +95,12 @@ REASONS = frozenset(_ANSWERS)
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # RFC 9110 token, lowercase
+# RFC 5234 CTL, and the fragment delimiter: urlsplit drops TAB, CR and LF
+# anywhere, so "a\tb" would verify as "ab"; a request target has no fragment.
+_URL_REFUSED = re.compile(r"[\x00-\x1f\x7f#]")
+_MISMATCH = "the request signature does not match the signature calculated for the request received"
+# Session tokens in SignatureError.details: the canonical header line and the presigned query parameter.
+_TOKEN_IN_DETAILS = re.compile(r"(?im)(^x-amz-security-token:|(?:^|&)X-Amz-Security-Token=)[^&\n]*")
 # "Authenticating Requests: Using Query Parameters": X-Amz-Expires is at most seven days.
 _MAX_EXPIRES = 604800
 _QUERY_AUTH = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature")
@@ -88,13 +111,17 @@ class SignatureError(Error):
 
     ``reason`` is one of :data:`REASONS` (stable, for programs); ``code`` and
     ``status`` are the EC2 error code and HTTP status to answer with; the
-    message says what was wrong without echoing secrets.
+    message says what was wrong without echoing secrets, and is safe to send
+    back to the client. ``details`` is for the server's log only: for a
+    ``mismatch``, the canonical request and string to sign of each form tried
+    (session tokens redacted), otherwise empty.
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, details: str = "") -> None:
         self.reason = reason
         self.code, self.status = _ANSWERS[reason]
         self.message = message
+        self.details = details
         super().__init__(f"{self.code} ({reason}): {message}")
 
 
@@ -108,6 +135,12 @@ class Verified(NamedTuple):
     signed_headers: tuple[str, ...]
     presigned: bool
     token: str | None
+
+    def __repr__(self) -> str:
+        # As Credentials: a session token is a secret, and results get logged.
+        token = "None" if self.token is None else "<redacted>"
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields[:-1])
+        return f"Verified({fields}, token={token})"
 
 
 class _Auth(NamedTuple):
@@ -144,9 +177,9 @@ def verify(  # noqa: PLR0917
     token, when set, the request must carry; None means the key is unknown.
     ``region`` and ``service``, when given, are the only scope accepted.
     The canonical query is built as botocore signs it (as written) and, when
-    that differs, as the protocol does (each name and value URI-encoded):
-    either spelling is the same request. Bad argument types raise
-    ValidationError.
+    that differs, as the protocol does (each name and value URI-encoded from
+    what the server's form decoder reads): either is the same request. Bad
+    argument types raise ValidationError.
     """
     pairs = header_items("verify", headers)
     found: dict[str, list[str]] = {}
@@ -182,10 +215,10 @@ def verify(  # noqa: PLR0917
 
     payload = _payload_hash(auth, found, body, scope_service)
     s3 = scope_service == "s3"
-    key = derive_signing_key(secret, scope_date, scope_region, scope_service)
     scope = f"{scope_date}/{scope_region}/{scope_service}/aws4_request"
-    string_to_sign = ""
-    for normalize_query in (False, True):
+    tried: list[tuple[str, str]] = []  # (canonical request, string to sign) per query form
+    # The normalised form maps respellings together; a raw ";" must not be one (see the module docstring).
+    for normalize_query in (False,) if ";" in auth.query else (False, True):
         host, uri, query = describe_parts("verify", parts._replace(query=auth.query), not s3, normalize_query)
         values = collect_headers([(n, v) for n, v in pairs if n.lower() in signed], host)
         if set(values) != set(signed):
@@ -193,23 +226,44 @@ def verify(  # noqa: PLR0917
             # Absent, or one botocore never signs (hop-by-hop, user-agent): its value cannot be reproduced.
             raise SignatureError("mismatch", f"signed header(s) {absent} missing from the request or not signable")
         canonical, _ = assemble(method, uri, query, values, payload)
-        candidate = build_string_to_sign(auth.amz_date, scope, canonical)
-        if candidate == string_to_sign:
-            break  # the query was already canonical: the protocol form is the same string
-        string_to_sign = candidate
+        if tried and canonical == tried[0][0]:
+            break  # the query was already canonical: the protocol form is the same request
+        try:
+            string_to_sign = build_string_to_sign(auth.amz_date, scope, canonical)
+            key = derive_signing_key(secret, scope_date, scope_region, scope_service)
+        except UnicodeEncodeError:
+            raise SignatureError("malformed", "the signed request is not encodable as UTF-8") from None
+        tried.append((canonical, string_to_sign))
         if hmac.compare_digest(calculate_signature(key, string_to_sign), auth.signature):
             return Verified(access_key, scope_region, scope_service, when, signed, auth.expires is not None, auth.token)
-    raise SignatureError("mismatch", f"the signature does not match; the string to sign was:\n{string_to_sign}")
+    raise SignatureError("mismatch", _MISMATCH, _details(tried))
+
+
+def _details(tried: list[tuple[str, str]]) -> str:
+    forms = ("as written", "normalised")
+    text = "\n\n".join(
+        f"canonical request ({form}):\n{canonical}\n\nstring to sign ({form}):\n{string_to_sign}"
+        for form, (canonical, string_to_sign) in zip(forms, tried, strict=False)
+    )
+    return _TOKEN_IN_DETAILS.sub(r"\1<redacted>", text)
 
 
 def _split(operation: str, url: str, found: dict[str, list[str]]) -> SplitResult:
+    if isinstance(url, str) and _URL_REFUSED.search(url):
+        raise SignatureError("malformed", "the URL holds a control character or a fragment")
     # A server often knows only the path and query; the Host header names the authority.
     if isinstance(url, str) and url.startswith("/"):
         hosts = found.get("host")
         if not hosts:
             raise SignatureError("malformed", "a request given by its path needs a Host header")
+        host = hosts[0].strip()
+        if _URL_REFUSED.search(host) or any(c in host for c in "/?@"):
+            raise SignatureError("malformed", "the Host header is not a host and port")
         # The scheme only decides which port is the default; the signed host is the Host header itself.
-        return split_url(operation, f"https://{hosts[0].strip()}{url}")
+        try:
+            return split_url(operation, f"https://{host}{url}")
+        except ValidationError:
+            raise SignatureError("malformed", "the Host header is not a host and port") from None
     return split_url(operation, url)
 
 
@@ -217,7 +271,8 @@ def _read_auth(query: str, found: dict[str, list[str]]) -> _Auth:
     raw = [pair.partition("=") for pair in query.split("&")] if query else []
     params: dict[str, list[str]] = {}
     for name, _, value in raw:
-        params.setdefault(unquote(name), []).append(unquote(value))
+        # Decoded as the server decodes the form, so a token or date reads the same to both.
+        params.setdefault(unquote_plus(name), []).append(unquote_plus(value))
     presigned = any(name in params for name in _QUERY_AUTH)
     authorization = found.get("authorization")
     if authorization and presigned:
@@ -252,10 +307,13 @@ def _read_header_auth(authorization: list[str], found: dict[str, list[str]], que
         # SigV4 accepts the HTTP Date header as the request date (botocore keeps a caller's Date).
         try:
             parsed = parsedate_to_datetime(_one("Date", found["date"]))
-        except (TypeError, ValueError, IndexError):
+            # OverflowError: an offset that moves the date past year 9999 or before year 1.
+            utc = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        except (TypeError, ValueError, IndexError, OverflowError):
             raise SignatureError("malformed", "the Date header is not an HTTP date") from None
-        utc = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-        amz_date, date_header = utc.strftime("%Y%m%dT%H%M%SZ"), "date"
+        # Formatted by hand: strftime("%Y") does not pad years before 1000 on every platform.
+        amz_date = f"{utc.year:04d}{utc.month:02d}{utc.day:02d}T{utc.hour:02d}{utc.minute:02d}{utc.second:02d}Z"
+        date_header = "date"
     else:
         raise SignatureError("malformed", "a header-signed request needs an X-Amz-Date or Date header")
     tokens = found.get("x-amz-security-token")
@@ -278,11 +336,12 @@ def _read_query_auth(params: dict[str, list[str]], raw: list[tuple[str, str, str
     amz_date = field("X-Amz-Date")
     _parse_amz_date(amz_date)
     text = field("X-Amz-Expires")
-    if not (text.isascii() and text.isdigit()) or int(text) > _MAX_EXPIRES:
+    # The length first: int() refuses more than 4300 digits with a bare ValueError.
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(_MAX_EXPIRES)) or int(text) > _MAX_EXPIRES:
         raise SignatureError("malformed", f"X-Amz-Expires must be a whole number of seconds up to {_MAX_EXPIRES}")
     token = _one("X-Amz-Security-Token", params["X-Amz-Security-Token"]) if "X-Amz-Security-Token" in params else None
     # Task 1 step 3 covers every query parameter but the signature itself.
-    rest = "&".join(f"{n}{eq}{v}" for n, eq, v in raw if unquote(n) != "X-Amz-Signature")
+    rest = "&".join(f"{n}{eq}{v}" for n, eq, v in raw if unquote_plus(n) != "X-Amz-Signature")
     return _Auth(
         field("X-Amz-Credential"),
         field("X-Amz-SignedHeaders"),
@@ -325,7 +384,8 @@ def _check_time(auth: _Auth, now: datetime | None, max_skew: timedelta) -> datet
         now = now.replace(tzinfo=timezone.utc)
     if auth.expires is not None:
         # A presigned URL is meant to be used later, up to its expiry; only a future date is skew.
-        if now > when + timedelta(seconds=auth.expires):
+        # A difference, not when + expires: that sum overflows for a date near year 9999.
+        if now - when > timedelta(seconds=auth.expires):
             raise SignatureError("expired", f"presigned URL signed at {auth.amz_date} expired after {auth.expires} s")
         if when - now > max_skew:
             raise SignatureError("skewed", f"request date {auth.amz_date} is more than {max_skew} in the future")

@@ -151,7 +151,7 @@ class _Decoder:
         if kind in ("integer", "long"):
             if not _INT.fullmatch(text):
                 raise _Bad(key, f"not an integer: {text!r}")
-            return int(text)
+            return _to_int(text, key)
         if kind in ("float", "double"):
             if text in _FLOAT_WORDS:
                 return _FLOAT_WORDS[text]
@@ -175,12 +175,22 @@ class _Decoder:
         raise _Bad(key, f"unsupported shape type {kind!r}")
 
 
+def _to_int(digits: str, key: str) -> int:
+    # Python refuses to convert more than sys.get_int_max_str_digits() digits
+    # (4300 by default, CVE-2020-10735) with a ValueError of its own.
+    try:
+        return int(digits)
+    except ValueError:
+        raise _Bad(key, f"integer of {len(digits.lstrip('-'))} digits is out of range") from None
+
+
 def _indexed(node: Tree, key: str, holes: bool = False) -> list[tuple[int, Any]]:
     items = []
     for seg, child in node.items():
-        if not seg.isdigit() or seg.startswith("0"):
+        # isascii: str.isdigit() also takes digits int() refuses, such as "²".
+        if not (seg.isascii() and seg.isdigit()) or seg.startswith("0"):
             raise _Bad(f"{key}.{seg}", "list index must be a positive integer (1, 2, ...)")
-        items.append((int(seg), child))
+        items.append((_to_int(seg, f"{key}.{seg[:20]}..."), child))
     items.sort(key=lambda item: item[0])
     if holes:
         return items

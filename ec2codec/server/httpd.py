@@ -13,8 +13,12 @@ Answers, from the EC2 API Reference, "Error codes" (common client errors):
 * Signature problems answer :attr:`SignatureError.code` with its status:
   ``AuthFailure`` (401) for a wrong signature, secret or unknown key,
   ``MissingAuthenticationToken`` (403) for an unsigned request,
-  ``IncompleteSignature`` (400) for a garbled one, ``RequestExpired`` (400)
-  for a skewed clock. Real EC2 says ``AuthFailure``, not
+  ``IncompleteSignature`` (400) for a garbled one or a request target that
+  cannot be checked (a control character, a fragment, neither a path nor a
+  URL), ``RequestExpired`` (400) for a skewed clock. The message never quotes
+  the canonical request or the string to sign (EC2 only says it could not
+  validate the credentials); those go to the ``ec2codec.server`` logger at
+  DEBUG. Real EC2 says ``AuthFailure``, not
   ``UnauthorizedOperation``, for a bad signature: ``UnauthorizedOperation``
   is its IAM denial, and every local key is authorised, so LocalEC2 never
   sends it. Every answer carries ``Date`` (the server's clock), so a client
@@ -33,6 +37,7 @@ Answers, from the EC2 API Reference, "Error codes" (common client errors):
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -59,6 +64,7 @@ _POLL = 0.05  # seconds between shutdown checks of serve_forever: how long stop(
 _IMPLEMENTED = "ImportSnapshot, DescribeImportSnapshotTasks and CancelImportTask"
 DEFAULT_REQUEST_TIMEOUT = 30.0  # seconds for a request's line, headers and body to arrive
 _MAX_TIMEOUT = 86_400.0  # a day; socket timeouts must stay finite
+_LOG = logging.getLogger("ec2codec.server")
 
 
 def _refuse_unprintable(value: Any, path: str) -> None:
@@ -181,7 +187,12 @@ class LocalEC2Server:
         try:
             verify(method, target, headers, body, self._lookup, now, service="ec2", region=self.region)
         except SignatureError as exc:
+            if exc.details:
+                _LOG.debug("%s refused: %s\n%s", method, exc, exc.details)
             raise _error(exc.code, exc.message, exc.status) from None
+        except ValidationError:
+            # verify's argument check: a request target that is neither a path nor an absolute URL ("*").
+            raise _error("IncompleteSignature", "The request target is not a path or an absolute URL", 400) from None
         form = _operation_query(query) if method == "GET" else body
         try:
             operation, params = decode_request(form)

@@ -9,21 +9,23 @@ signed request, each with its ``reason`` and EC2 error ``code``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
+from urllib.parse import unquote_to_bytes
 
 import botocore.auth
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotocoreCredentials
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ec2codec.auth.sigv4 import Credentials, hash_payload, presign, sign
+from ec2codec.auth.sigv4 import Credentials, canonicalize_request, hash_payload, presign, sign
 from ec2codec.auth.verification import REASONS, SignatureError, Verified, verify
 from ec2codec.errors import Error, ValidationError
 from tests.conftest import conformance_file
@@ -537,3 +539,316 @@ def test_signature_error_is_an_ec2codec_error_with_a_status() -> None:
     assert isinstance(error, Error)
     assert (error.reason, error.code, error.status, error.message) == ("skewed", "RequestExpired", 400, "late")
     assert SignatureError("mismatch", "x").status == 401
+
+
+# -- what the signature covers is what the server reads --------------------------
+#
+# The server reads the query as a form: "+" is a space, %XX a byte. These
+# decode it independently of ec2codec (bytes, so nothing is lost), pair by
+# pair as SigV4 Task 1 splits it, and compare as a multiset: SigV4 sorts the
+# canonical query, so the order of pairs is not signed.
+
+
+def _form_pairs(query: str) -> list[tuple[bytes, bytes]]:
+    def decode(text: str) -> bytes:
+        return unquote_to_bytes(text.replace("+", " "))
+
+    pairs = [pair.partition("=") for pair in query.split("&")] if query else []
+    return sorted((decode(k), decode(v)) for k, _, v in pairs)
+
+
+def _query_of(url: str) -> str:
+    return url.partition("?")[2]
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url.partition('?')[0]}?{query}"
+
+
+GET = EC2 + "?Action=DescribeRegions&Description="
+
+
+def _header_signed_get(value: str, normalize: bool) -> Request:
+    url = GET + value
+    headers = sign("GET", url, {}, b"", CREDS, "us-east-1", now=SIGNED_AT, normalize_query=normalize)
+    return Request("GET", url, headers, b"")
+
+
+def _presigned_get(value: str) -> Request:
+    return Request("GET", presign("GET", GET + value, CREDS, "us-east-1", "ec2", 600, SIGNED_AT), {}, b"")
+
+
+def _respelled(request: Request, old: str, new: str) -> Request:
+    query = _query_of(request.url)
+    assert old in query
+    return replace(request, url=_with_query(request.url, query.replace(old, new, 1)))
+
+
+# (name, signed request, spelling sent, spelling received): the received one means something else.
+MEANING_CHANGES: list[tuple[str, Callable[[], Request], str, str]] = [
+    ("presigned-plus-for-%2B", lambda: _presigned_get("C%2B%2B%20build"), "C%2B%2B", "C++"),
+    ("written-plus-for-%2B", lambda: _header_signed_get("C%2B%2B", False), "C%2B%2B", "C++"),
+    ("normalised-plus-for-%2B", lambda: _header_signed_get("C%2B%2B", True), "C%2B%2B", "C++"),
+    ("normalised-%2B-for-plus", lambda: _header_signed_get("a+b", True), "a+b", "a%2Bb"),
+    ("written-%2B-for-plus", lambda: _header_signed_get("a+b", False), "a+b", "a%2Bb"),
+    ("written-%2B-for-%20", lambda: _header_signed_get("a%20b", False), "a%20b", "a%2Bb"),
+    ("presigned-%2B-for-%20", lambda: _presigned_get("a%20b"), "a%20b", "a%2Bb"),
+    ("written-invalid-utf8-byte", lambda: _header_signed_get("%FE", False), "%FE", "%FF"),
+    ("normalised-invalid-utf8-byte", lambda: _header_signed_get("%FE", True), "%FE", "%FF"),
+    ("written-%25-for-%", lambda: _header_signed_get("%2541", False), "%2541", "%41"),
+    ("normalised-key-for-value", lambda: _header_signed_get("a%3Db", True), "Description=a%3Db", "Description%3Da=b"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "sent", "received"), [c[1:] for c in MEANING_CHANGES], ids=[c[0] for c in MEANING_CHANGES]
+)
+def test_refuses_a_respelling_that_changes_what_the_server_reads(
+    make: Callable[[], Request], sent: str, received: str
+) -> None:
+    request = make()
+    assert request.verify().access_key == ACCESS_KEY  # as signed, and sent, it is accepted
+    tampered = _respelled(request, sent, received)
+    assert _form_pairs(_query_of(tampered.url)) != _form_pairs(_query_of(request.url))
+    with pytest.raises(SignatureError) as caught:
+        tampered.verify()
+    assert caught.value.reason == "mismatch"
+
+
+# A raw ";" separates fields for some form decoders: it is never accepted in place of %3B.
+@pytest.mark.parametrize("normalize", [False, True], ids=["written", "normalised"])
+def test_refuses_a_raw_semicolon_for_an_encoded_one(normalize: bool) -> None:
+    request = _header_signed_get("a%3Bb%3Dc", normalize)
+    assert request.verify().access_key == ACCESS_KEY
+    with pytest.raises(SignatureError) as caught:
+        _respelled(request, "a%3Bb%3Dc", "a;b=c").verify()
+    assert caught.value.reason == "mismatch"
+    written = _header_signed_get("a;b=c", False)  # botocore signs a raw ";" as written: that still verifies
+    assert written.verify().access_key == ACCESS_KEY
+
+
+# (signed as, received as): the same decoded pairs, so the same request.
+SAME_MEANING = [("~", "%7E"), ("%7E", "~"), ("%2B", "%2b"), ("A", "%41"), ("%C3%A9", "%c3%a9"), ("a%20b", "a+b")]
+
+
+@pytest.mark.parametrize(("signed", "received"), SAME_MEANING, ids=[f"{a}->{b}" for a, b in SAME_MEANING])
+def test_accepts_a_respelling_that_keeps_what_the_server_reads(signed: str, received: str) -> None:
+    request = _header_signed_get("x" + signed, True)
+    assert _respelled(request, "x" + signed, "x" + received).verify().access_key == ACCESS_KEY
+
+
+def test_the_normalised_signer_reads_a_plus_as_a_space() -> None:
+    # Task 1 step 3 URI-encodes what the server will read: "+" is a space there.
+    canonical = canonicalize_request("GET", GET + "a+b%2Bc", {}, hash_payload(b""), normalize_query=True)
+    assert canonical.split("\n")[2] == "Action=DescribeRegions&Description=a%20b%2Bc"
+
+
+_FORM_TEXT = st.text(st.sampled_from("aZ0 +~;=&%/-\u00e9\u1234\t"), max_size=6)
+_SPELLINGS = st.sampled_from(["raw", "upper", "lower", "plus"])
+
+
+def _spell(text: str, choices: list[str]) -> str:
+    out = []
+    for i, char in enumerate(text):
+        how = choices[i % len(choices)] if choices else "upper"
+        data = char.encode("utf-8")
+        if how == "plus" and char == " ":
+            out.append("+")
+        elif how == "raw" and char not in "&=%#+" and char.isprintable():
+            out.append(char)
+        else:
+            hexes = [f"%{b:02X}" for b in data]
+            out.append("".join(h.lower() if how == "lower" else h for h in hexes))
+    return "".join(out)
+
+
+# Spellings a proxy or an attacker might swap: each pair of them reads differently to a form decoder,
+# except the case of hex digits and %7E/~. _PARTNERS are the swaps a decoder is most easily fooled by.
+_CONFUSABLE = ["+", "%20", "%2B", "%2b", " ", "%7E", "~", ";", "%3B", "=", "%3D", "&", "%26", "%25", "%", "%FF", ""]
+_PARTNERS = {"%2B": ["+", "%20"], "+": ["%2B", "%2b"], "%20": ["%2B", "%2b"], "%3B": [";"], "%3D": ["="], "%26": ["&"]}
+_TOKEN = re.compile(r"%[0-9A-Fa-f]{2}|[+~; =&%]")
+
+
+@settings(max_examples=settings().max_examples * 5)  # cheap, and the swaps worth finding are specific
+@given(
+    pairs=st.lists(st.tuples(_FORM_TEXT, _FORM_TEXT), min_size=1, max_size=4),
+    spellings=st.lists(_SPELLINGS, max_size=6),
+    how=st.sampled_from(["written", "normalised", "presigned"]),
+    data=st.data(),
+)
+def test_refuses_every_rewrite_that_changes_the_decoded_pairs(
+    pairs: list[tuple[str, str]], spellings: list[str], how: str, data: st.DataObject
+) -> None:
+    query = "&".join(f"{_spell(k, spellings)}={_spell(v, spellings)}" for k, v in pairs)
+    url = f"{EC2}?{query}"
+    if how == "presigned":
+        request = Request("GET", presign("GET", url, CREDS, "us-east-1", "ec2", 600, SIGNED_AT), {}, b"")
+    else:
+        headers = sign("GET", url, {}, b"", CREDS, "us-east-1", now=SIGNED_AT, normalize_query=how == "normalised")
+        request = Request("GET", url, headers, b"")
+        if how == "normalised" and ";" in query:
+            # Signed as %3B but sent as ";": a respelling verify never accepts (see the semicolon test).
+            with pytest.raises(SignatureError):
+                request.verify()
+            return
+    assert request.verify().access_key == ACCESS_KEY
+    signed = _query_of(request.url)
+    tokens = list(_TOKEN.finditer(signed))
+    swappable = [token for token in tokens if token.group().upper() in _PARTNERS]
+    if tokens:
+        old = data.draw(st.sampled_from(swappable or tokens) | st.sampled_from(tokens), label="old")
+        partners = _PARTNERS.get(old.group().upper(), [])
+        new = data.draw(st.sampled_from(partners + _CONFUSABLE if partners else _CONFUSABLE), label="new")
+        rewritten = signed[: old.start()] + new + signed[old.end() :]
+    else:
+        at = data.draw(st.integers(0, len(signed)), label="at")
+        rewritten = signed[:at] + data.draw(st.sampled_from(_CONFUSABLE), label="new") + signed[at:]
+    assume(_form_pairs(rewritten) != _form_pairs(signed))
+    with pytest.raises(SignatureError):
+        replace(request, url=_with_query(request.url, rewritten)).verify()
+
+
+@given(query=st.text(st.sampled_from("aZ0+~;=&%/-\u00e9 2FfBb"), max_size=30), normalize=st.booleans())
+def test_both_canonical_queries_hold_exactly_the_decoded_pairs(query: str, normalize: bool) -> None:
+    # The invariant verify rests on: read as a form, the canonical query is the query received.
+    canonical = canonicalize_request("GET", f"{EC2}?{query}", {}, hash_payload(b""), normalize_query=normalize)
+    assert _form_pairs(canonical.split("\n")[2]) == _form_pairs(query)
+
+
+# -- the URL itself -------------------------------------------------------------
+
+_CONTROLS = ["\t", "\r", "\n", "\x00", "\x01", "\x1f", "\x7f"]
+
+
+@pytest.mark.parametrize("char", _CONTROLS, ids=[f"{ord(c):02x}" for c in _CONTROLS])
+@pytest.mark.parametrize("where", ["query", "path", "presigned"])
+def test_refuses_control_characters_in_the_url(char: str, where: str) -> None:
+    if where == "presigned":
+        request = _presigned_get("ab")
+    else:
+        url = EC2 + ("ab?x=1" if where == "path" else "?x=ab")
+        request = Request("GET", url, sign("GET", url, {}, b"", CREDS, "us-east-1", now=SIGNED_AT), b"")
+    assert request.verify().access_key == ACCESS_KEY
+    tampered = replace(request, url=request.url.replace("ab", f"a{char}b", 1))
+    with pytest.raises(SignatureError) as caught:
+        tampered.verify()
+    assert caught.value.reason == "malformed"
+    with pytest.raises(SignatureError) as caught:  # the same, given as a path with a Host header
+        replace(
+            tampered,
+            url=tampered.url.removeprefix(EC2[:-1]),
+            headers={**tampered.headers, "Host": "ec2.us-east-1.amazonaws.com"},
+        ).verify()
+    assert caught.value.reason == "malformed"
+
+
+def test_refuses_a_fragment_that_hides_part_of_the_query() -> None:
+    # A server splitting the target at "?" would read DryRun=true; urlsplit would not see it.
+    request = _presigned_get("x")
+    with pytest.raises(SignatureError) as caught:
+        replace(request, url=request.url + "#&DryRun=true").verify()
+    assert caught.value.reason == "malformed"
+
+
+@pytest.mark.parametrize("host", ["ec2.amazonaws.com:99999", "ec2.amazonaws.com:x", "a/b", "a\tb"])
+def test_refuses_a_host_header_that_is_not_a_host(host: str) -> None:
+    request = _with_header(_signed(), "Host", host)
+    with pytest.raises(SignatureError) as caught:
+        replace(request, url="/").verify()
+    assert caught.value.reason == "malformed"
+
+
+# -- extreme dates ---------------------------------------------------------------
+
+_ZEROS = "0" * 64
+
+
+def _dated(name: str, value: str) -> Request:
+    auth = f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/ec2/aws4_request, "
+    return Request(
+        "POST",
+        EC2,
+        {"Authorization": f"{auth}SignedHeaders=host;{name.lower()}, Signature={_ZEROS}", name: value},
+        BODY,
+    )
+
+
+def _presigned_at(when: datetime, expires: int = 600, edit: tuple[str, str] = ("", "")) -> Request:
+    url = presign("GET", EC2 + "?Action=DescribeRegions", CREDS, "us-east-1", "ec2", expires, when)
+    return Request("GET", url.replace(*edit), {}, b"")
+
+
+LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+EXTREMES: list[tuple[str, Tamper, str]] = [
+    ("date-past-9999", lambda: _dated("Date", "Fri, 31 Dec 9999 23:59:59 -0100"), "malformed"),
+    ("date-at-9999", lambda: _dated("Date", "Fri, 31 Dec 9999 23:59:59 +0000"), "scope"),
+    ("date-huge-year", lambda: _dated("Date", "Fri, 31 Dec 99999999999 23:59:59 GMT"), "malformed"),
+    ("amz-date-9999", lambda: _dated("X-Amz-Date", "99991231T235959Z"), "scope"),
+    ("amz-date-year-0", lambda: _dated("X-Amz-Date", "00000101T000000Z"), "malformed"),
+    ("presigned-9999", lambda: _presigned_at(LAST, 604800), "skewed"),
+    ("presigned-year-1", lambda: _presigned_at(datetime(1, 1, 1, tzinfo=timezone.utc), 604800), "expired"),
+    (
+        "expires-5000-digits",
+        lambda: _presigned_at(SIGNED_AT, 600, ("Expires=600", "Expires=" + "9" * 5000)),
+        "malformed",
+    ),
+    (
+        "expires-padded",
+        lambda: _presigned_at(SIGNED_AT, 600, ("Expires=600", "Expires=" + "0" * 5000 + "1")),
+        "malformed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "reason"), [(m, r) for _, m, r in EXTREMES], ids=[n for n, _, _ in EXTREMES])
+def test_extreme_dates_and_expiries_are_signature_errors(make: Tamper, reason: str) -> None:
+    with pytest.raises(SignatureError) as caught:
+        make().verify()
+    assert caught.value.reason == reason
+
+
+@given(
+    when=st.one_of(
+        st.sampled_from([LAST, datetime(1, 1, 1, tzinfo=timezone.utc)]), st.datetimes(timezones=st.just(timezone.utc))
+    ),
+    offset=st.one_of(st.sampled_from([-2359, 2359]), st.integers(-2359, 2359)),
+    expires=st.integers(1, 604800),
+)
+def test_any_date_is_a_result_or_a_signature_error(when: datetime, offset: int, expires: int) -> None:
+    zone = f"{'+' if offset >= 0 else '-'}{abs(offset):04d}"
+    http_date = when.strftime(f"%a, %d %b {when.year:04d} %H:%M:%S ") + zone
+    for request in (_dated("Date", http_date), _presigned_at(when, expires)):
+        with contextlib.suppress(SignatureError):
+            request.verify()
+
+
+# -- what a refusal tells the client ---------------------------------------------
+
+
+def test_a_mismatch_keeps_the_string_to_sign_out_of_the_message() -> None:
+    request = _flip_signature(_signed())
+    with pytest.raises(SignatureError) as caught:
+        request.verify()
+    error = caught.value
+    assert "AWS4-HMAC-SHA256" not in str(error) and "aws4_request" not in str(error)
+    assert "\n" not in error.message
+    # The details are for the server's log: every form tried, the session token redacted.
+    assert "string to sign (as written):\nAWS4-HMAC-SHA256\n20260101T120000Z\n" in error.details
+    assert "canonical request (as written):\nPOST\n/\n\n" in error.details
+    assert "x-amz-security-token:<redacted>" in error.details
+    assert TOKEN not in error.details and SECRET_KEY not in error.details
+    presigned = _respelled(_presigned_get("x"), "Description=x", "Description=y")
+    with pytest.raises(SignatureError) as caught:
+        presigned.verify()
+    assert "X-Amz-Security-Token=<redacted>&" in caught.value.details
+    assert "FwoGZXIvYXdzEXAMPLE" not in caught.value.details
+    assert SignatureError("skewed", "late").details == ""
+
+
+def test_verified_repr_redacts_the_session_token() -> None:
+    verified = _signed().verify()
+    assert verified.token == TOKEN
+    for text in (repr(verified), str(verified), f"{verified}"):
+        assert TOKEN not in text and "FwoG" not in text
+        assert "token=<redacted>" in text and f"access_key={ACCESS_KEY!r}" in text
+    assert "token=None" in repr(replace(_signed(creds=PLAIN), keys={"AKIDPLAIN": PLAIN}).verify())

@@ -74,6 +74,28 @@ def test_malformed_requests(body: bytes, key: str, message: str) -> None:
     assert message in got_message
 
 
+DESCRIBE = b"Action=DescribeImportSnapshotTasks&Version=2016-11-15"
+LONG = [
+    # Past Python's int-string conversion limit (4300 digits), where int() raises a bare ValueError.
+    ("value", DESCRIBE + b"&MaxResults=" + b"9" * 5000, "MaxResults", "5000 digits is out of range"),
+    ("negative", DESCRIBE + b"&MaxResults=-" + b"9" * 4301, "MaxResults", "4301 digits is out of range"),
+    ("index", DESCRIBE + b"&ImportTaskId." + b"9" * 5000 + b"=x", "ImportTaskId.", "out of range"),
+    ("nested-index", f"{HEAD}&TagSpecification.{'1' * 4400}.ResourceType=x".encode(), "TagSpecification.", "range"),
+    # str.isdigit() is also True for "²" (int() refuses it) and "٣" (int() reads 3): neither is a list index.
+    ("superscript-index", DESCRIBE + b"&ImportTaskId.%C2%B2=x", "ImportTaskId.\u00b2", "positive integer"),
+    ("arabic-index", DESCRIBE + b"&ImportTaskId.%D9%A3=x", "ImportTaskId.\u0663", "positive integer"),
+]
+
+
+@pytest.mark.parametrize(("body", "key", "message"), [c[1:] for c in LONG], ids=[c[0] for c in LONG])
+def test_numbers_int_cannot_read_are_validation_errors(body: bytes, key: str, message: str) -> None:
+    with pytest.raises(ec2codec.ValidationError) as info:
+        ec2codec.decode_request(body)
+    [(got_key, got_message)] = info.value.problems
+    assert got_key.startswith(key) and len(got_key) < 50  # the key is named, not echoed in full
+    assert message in got_message
+
+
 def test_a_list_of_structures_may_skip_the_indexes_of_empty_items() -> None:
     # botocore sends nothing for an empty structure, so [{}, {...}] leaves a hole at 1;
     # the hole decodes as nothing, which is the normalised form of what was encoded.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import signal
 import socket
@@ -20,6 +21,7 @@ import ec2codec
 from ec2codec.auth.sigv4 import Credentials
 from ec2codec.server._importtasks import DRY_RUN_MESSAGE, ImportTasks, LocalError
 from ec2codec.server.httpd import DEFAULT_CREDENTIALS, LocalEC2Server
+from ec2codec.server.testing import LocalEC2
 from tests.conftest import ROOT
 
 CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
@@ -602,3 +604,170 @@ def test_serve_runs_until_interrupted() -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and out.strip() == "stopped"
+
+
+# ================================================================ hostile requests to a running LocalEC2
+#
+# Whatever a client sends, the answer is an EC2 document with a client error
+# code: never a 500 (which clients retry), never a tampered request accepted.
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalEC2]:
+    with LocalEC2(time_scale=100) as ec2:
+        yield ec2
+
+
+def _raw(local: LocalEC2, request_line: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """Send bytes a well-behaved client library would refuse to send; ``(status, body)`` of the answer."""
+    host, port = local.endpoint_url.removeprefix("http://").rsplit(":", 1)
+    # Connection: close, so that reading to the end of the stream ends with the answer (LocalEC2 keeps alive).
+    fields = {"Host": f"{host}:{port}", "Connection": "close", **(headers or {})}
+    head = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"{request_line}\r\n{head}\r\n".encode("latin-1"))
+        reply = sock.makefile("rb").read()
+    status_line, _, rest = reply.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def _ec2_refusal(status: int, body: bytes) -> str:
+    assert 400 <= status < 500, (status, body)
+    with pytest.raises(ec2codec.ServiceError) as info:
+        ec2codec.parse("DescribeImportSnapshotTasks", body, status=status)
+    return info.value.code
+
+
+def _local_presign(local: LocalEC2, params: dict[str, Any], **options: Any) -> str:
+    query = ec2codec.encode(params.pop("Action"), params).decode()
+    creds = local.credentials
+    return ec2codec.presign("GET", f"{local.endpoint_url}/?{query}", creds, local.region, **options)
+
+
+def test_a_presigned_get_respelt_to_mean_something_else_is_refused(local: LocalEC2) -> None:
+    params = {"Action": "ImportSnapshot", "DiskContainer": BUCKET, "Description": "C++ build"}
+    url = _local_presign(local, params)
+    assert "Description=C%2B%2B%20build" in url
+    # "+" is a space to the form decoder: accepted, this would start a task described "C   build".
+    tampered = requests.get(url.replace("C%2B%2B", "C++"), timeout=10)
+    assert _refusal(tampered) == (401, "AuthFailure")
+    assert ec2codec.parse("ImportSnapshot", requests.get(url, timeout=10).content)["Description"] == "C++ build"
+
+
+def test_a_fragment_cannot_smuggle_parameters_past_the_signature(local: LocalEC2) -> None:
+    url = _local_presign(local, {"Action": "DescribeImportSnapshotTasks"})
+    target = url.removeprefix(local.endpoint_url)
+    # urlsplit would end the query at "#"; the server's own split would read DryRun=true.
+    assert _ec2_refusal(*_raw(local, f"GET {target}#&DryRun=true HTTP/1.1")) == "IncompleteSignature"
+    assert _raw(local, f"GET {target} HTTP/1.1")[0] == 200
+
+
+def test_a_tab_in_the_target_is_refused(server: LocalEC2Server) -> None:
+    # A request line cannot carry a TAB (http.server splits on it), so this goes to the pipeline directly.
+    url = ec2codec.presign(
+        "GET",
+        f"{server.url}/?" + _form(Action="CancelImportTask", Version=V, ImportTaskId="ab").decode(),
+        SERVER_KEY,
+        REGION,
+        now=_now(server),
+    )
+    target = url.removeprefix(server.url)
+    status, _, body = server.handle("GET", target.replace("=ab", "=a\tb"), [("Host", server.url[7:])], b"")
+    assert _ec2_refusal(status, body) == "IncompleteSignature"
+
+
+_LAST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+_ZERO_SIGNATURE = "0" * 64
+
+
+def _dated_post(local: LocalEC2, date: str) -> tuple[int, bytes]:
+    body = ec2codec.encode("DescribeImportSnapshotTasks", {})
+    scope = f"{local.credentials.access_key}/99991231/{local.region}/ec2/aws4_request"
+    auth = f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=date;host, Signature={_ZERO_SIGNATURE}"
+    response = requests.post(
+        local.endpoint_url + "/", data=body, headers={"Authorization": auth, "Date": date}, timeout=10
+    )
+    return response.status_code, response.content
+
+
+def _signed_post(local: LocalEC2, body: bytes) -> tuple[int, bytes]:
+    url = local.endpoint_url + "/"
+    headers = ec2codec.sign("POST", url, {"Content-Type": CONTENT_TYPE}, body, local.credentials, local.region)
+    response = requests.post(url, data=body, headers=headers, timeout=10)
+    return response.status_code, response.content
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    response = requests.get(url, timeout=10)
+    return response.status_code, response.content
+
+
+HOSTILE: list[tuple[str, Any, str]] = [
+    # Python's int() refuses more than 4300 digits with a bare ValueError.
+    (
+        "int-5000-digits",
+        lambda ec2: _signed_post(ec2, _form(Action="DescribeImportSnapshotTasks", Version=V, MaxResults="9" * 5000)),
+        "InvalidParameterValue",
+    ),
+    (
+        "index-5000-digits",
+        lambda ec2: _signed_post(
+            ec2, _form(Action="DescribeImportSnapshotTasks", Version=V, **{"ImportTaskId_" + "9" * 5000: "x"})
+        ),
+        "InvalidParameterValue",
+    ),
+    (
+        "index-superscript",
+        lambda ec2: _signed_post(
+            ec2, _form(Action="DescribeImportSnapshotTasks", Version=V, ImportTaskId_="x").replace(b".=", b".%C2%B2=")
+        ),
+        "InvalidParameterValue",
+    ),
+    # datetime arithmetic past year 9999 raises OverflowError.
+    ("date-past-9999", lambda ec2: _dated_post(ec2, "Fri, 31 Dec 9999 23:59:59 -0100"), "IncompleteSignature"),
+    ("date-year-huge", lambda ec2: _dated_post(ec2, "Fri, 31 Dec 99999999999 23:59:59 GMT"), "IncompleteSignature"),
+    (
+        "amz-date-9999-expires-7-days",
+        lambda ec2: _get(_local_presign(ec2, {"Action": "DescribeImportSnapshotTasks"}, expires=604800, now=_LAST)),
+        "RequestExpired",
+    ),
+    (
+        "expires-5000-digits",
+        lambda ec2: _get(
+            _local_presign(ec2, {"Action": "DescribeImportSnapshotTasks"}).replace(
+                "Expires=3600", "Expires=" + "9" * 5000
+            )
+        ),
+        "IncompleteSignature",
+    ),
+    # Targets verify cannot read as a URL.
+    ("target-asterisk", lambda ec2: _raw(ec2, "GET * HTTP/1.1"), "InvalidAction"),  # not the path "/"
+    (
+        "host-port-out-of-range",
+        lambda ec2: _raw(ec2, "GET /?Action=DescribeImportSnapshotTasks HTTP/1.1", {"Host": "127.0.0.1:99999"}),
+        "IncompleteSignature",
+    ),
+    (
+        "target-control-character",
+        lambda ec2: _raw(ec2, "GET /?Action=Describe\x01ImportSnapshotTasks HTTP/1.1"),
+        "IncompleteSignature",
+    ),
+]
+
+
+@pytest.mark.parametrize(("send", "code"), [c[1:] for c in HOSTILE], ids=[c[0] for c in HOSTILE])
+def test_hostile_input_gets_a_4xx_ec2_error_not_a_500(local: LocalEC2, send: Any, code: str) -> None:
+    assert _ec2_refusal(*send(local)) == code
+
+
+def test_a_bad_signature_answer_does_not_carry_the_string_to_sign(
+    server: LocalEC2Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = ec2codec.encode("DescribeImportSnapshotTasks", {})
+    with caplog.at_level(logging.DEBUG, logger="ec2codec.server"):
+        response = _post(server, body, creds=Credentials(SERVER_KEY.access_key, "not-the-secret"))
+    assert _refusal(response) == (401, "AuthFailure")
+    for detail in ("AWS4-HMAC-SHA256", "aws4_request", "20231114T", "canonical", "string to sign", "content-type:"):
+        assert detail not in response.text
+    # The server's log has them, to debug the client with.
+    assert "string to sign (as written):\nAWS4-HMAC-SHA256\n" in caplog.text
