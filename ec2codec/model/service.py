@@ -16,8 +16,8 @@ import json
 import mmap
 import os
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import Any, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from ..errors import ModelError
 
@@ -25,6 +25,8 @@ __all__ = ["Operation", "ServiceModel", "bundled_model", "compact_model", "dump_
 
 Shape = dict[str, Any]
 Buffer = bytes | mmap.mmap
+T = TypeVar("T")
+P = ParamSpec("P")
 
 # Shape and member keys that encoding, decoding or validation read. Everything
 # else in a botocore model (documentation, deprecation notes, examples) is dropped.
@@ -156,9 +158,10 @@ class _Records(Mapping[str, Any]):
         start = self._start(name)
         if start < 0:
             raise KeyError(name)
-        # A race decodes the same bytes twice and stores equal values: harmless, so no lock.
-        record = self._decoded[name] = json.loads(self._data[start : self._data.find(b"\n", start)])
-        return record
+        # A race decodes the same bytes twice, harmlessly (so no lock); setdefault
+        # (atomic) makes every thread go on with the same object.
+        record = json.loads(self._data[start : self._data.find(b"\n", start)])
+        return self._decoded.setdefault(name, record)
 
     def __contains__(self, name: object) -> bool:
         # Decoded records answer from the dict: every encode asks, and a search
@@ -190,7 +193,8 @@ class ServiceModel:
 
     ``cache`` is a scratch dictionary where the encoder and decoder modules keep
     what they compile for this model (per-operation functions), so compiled code
-    lives exactly as long as the model it came from.
+    lives exactly as long as the model it came from. What other threads may
+    see there is complete: see :meth:`compile_once`.
     """
 
     def __init__(
@@ -207,6 +211,31 @@ class ServiceModel:
         self._shapes = shapes
         self._operations: dict[str, Operation] = {}
         self.cache: dict[Any, Any] = {}
+        # Reentrant, so that a build may itself ask for another compiled thing without deadlocking.
+        self._compile_lock = threading.RLock()
+
+    def compile_once(self, key: Hashable, compiler: str, build: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``cache[key]``, made by ``build(*args, **kwargs)`` under this model's compile lock if it is not there yet.
+
+        The callers' fast path is a plain ``cache.get(key)`` without the lock, so
+        a value is stored only once ``build`` has returned it complete. The
+        shape compilers memoise a placeholder for each shape before compiling
+        its members (recursive shapes refer to themselves through it), so they
+        run only under the lock, one thread at a time per model, and no other
+        thread ever finds a placeholder. If ``build`` raises (a broken model),
+        the compiler kept at ``cache[compiler]`` may hold placeholders that will
+        never be filled in: it is dropped, and the next compile starts afresh.
+        """
+        with self._compile_lock:
+            found: T | None = self.cache.get(key)
+            if found is None:
+                try:
+                    found = build(*args, **kwargs)
+                except BaseException:
+                    self.cache.pop(compiler, None)
+                    raise
+                self.cache[key] = found
+            return found
 
     @property
     def api_version(self) -> str:
@@ -241,8 +270,7 @@ class ServiceModel:
             host_prefix=endpoint.get("hostPrefix"),
             request_compression=tuple((raw.get("requestcompression") or {}).get("encodings", ())),
         )
-        self._operations[name] = op
-        return op
+        return self._operations.setdefault(name, op)  # a race built an equal one: keep the first
 
     def shape(self, name: str) -> Shape:
         try:

@@ -111,6 +111,10 @@ class Compiler:
     everything else to the converter, which is the single judge of validity,
     with one exception: a plain ``str`` is emitted without the converter's UTF-8
     check, which callers make on all values at once (see OperationEncoder).
+
+    Not thread-safe: ``memo`` and ``tables`` hold shapes still being compiled
+    (a placeholder emitter, a member table being filled in), so a compiler is
+    used only under its model's compile lock (``ServiceModel.compile_once``).
     """
 
     def __init__(self, model: ServiceModel) -> None:

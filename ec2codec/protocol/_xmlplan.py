@@ -277,7 +277,13 @@ def _map_entry(key_tag: str, key: Decode, value_tag: str, value: Decode) -> Deco
 
 
 class Compiler:
-    """Turns shapes into :class:`Plan` objects, memoised per shape name."""
+    """Turns shapes into :class:`Plan` objects, memoised per shape name.
+
+    Not thread-safe: a plan is memoised before its members are compiled (so
+    recursive shapes find themselves), and until then its ``decode`` is
+    ``_not_compiled``; a compiler is used only under its model's compile lock
+    (``ServiceModel.compile_once``), which publishes finished plans only.
+    """
 
     def __init__(self, model: ServiceModel) -> None:
         self.model = model

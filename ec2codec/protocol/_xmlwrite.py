@@ -352,7 +352,12 @@ def _entries(open_: str, close: str, key: Convert, key_tags: tuple[str, str], va
 
 
 class Compiler:
-    """Turns output shapes into writers, memoised per shape name (recursive shapes included)."""
+    """Turns output shapes into writers, memoised per shape name (recursive shapes included).
+
+    Not thread-safe: while a shape compiles, its memo entry is a forwarder to
+    a writer that does not exist yet; a compiler is used only under its
+    model's compile lock (``ServiceModel.compile_once``).
+    """
 
     def __init__(self, model: ServiceModel) -> None:
         self.model = model

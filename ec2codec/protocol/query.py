@@ -233,16 +233,21 @@ class OperationEncoder:
 
 
 def encoder_for(model: ServiceModel, operation: str) -> OperationEncoder:
-    """The cached compiled encoder for ``operation`` of ``model``."""
+    """The cached compiled encoder for ``operation`` of ``model`` (thread-safe: compiled once, under a lock)."""
     key = ("query", operation)
-    enc: OperationEncoder | None = model.cache.get(key)
+    enc: OperationEncoder | None = model.cache.get(key)  # the hot path: no lock, only complete encoders are here
     if enc is None:
-        enc = OperationEncoder(model, operation)
-        model.cache[key] = enc
+        # Arguments, not a lambda: a closure would make model and operation cell
+        # variables, which costs every call of this function a little.
+        enc = model.compile_once(key, _COMPILER, OperationEncoder, model, operation)
     return enc
 
 
+_COMPILER = "query-compiler"
+
+
 def _compiler(model: ServiceModel) -> Compiler:
-    # One per model, so operations share the emitters of common shapes.
-    compiler: Compiler = model.cache.setdefault("query-compiler", Compiler(model))
+    # One per model, so operations share the emitters of common shapes; used
+    # only under the model's compile lock (see ServiceModel.compile_once).
+    compiler: Compiler = model.cache.setdefault(_COMPILER, Compiler(model))
     return compiler

@@ -95,7 +95,6 @@ class OperationDecoder:
         self.operation = model.operation(name)
         self.root_name = f"{name}Response"
         self.root: Plan = compiler.root(self.operation.output)
-        self._compiler = compiler
 
     def check_root(self, local: str) -> None:
         if local != self.root_name and local not in _ERROR_ROOTS:
@@ -168,7 +167,7 @@ class OperationDecoder:
             raise ParseError(f"<{local_name(root.tag)}> error document without <Errors><Error>")
         code, message = pairs[0]
         shape = self._error_shape(code)
-        details = self._compiler.plan(shape).decode(errors[0], {}) if shape else {}
+        details = _error_plan(self.model, shape).decode(errors[0], {}) if shape else {}
         return ServiceError(code, message, request_id, errors=pairs, details=details, status=status)
 
     def _error_shape(self, code: str) -> str | None:
@@ -201,14 +200,39 @@ def _import_lxml() -> Any:
 
 
 def decoder_for(model: ServiceModel, operation: str) -> OperationDecoder:
-    """The cached compiled decoder for ``operation`` of ``model`` (ModelError if unknown)."""
+    """The cached compiled decoder for ``operation`` of ``model`` (ModelError if unknown; thread-safe)."""
     key = ("xml", operation)
-    dec: OperationDecoder | None = model.cache.get(key)
+    dec: OperationDecoder | None = model.cache.get(key)  # no lock: only complete decoders are published
     if dec is None:
-        compiler = model.cache.setdefault("xml-compiler", Compiler(model))
-        dec = OperationDecoder(model, operation, compiler)
-        model.cache[key] = dec
+        dec = model.compile_once(key, _COMPILER, _new_decoder, model, operation)  # no lambda: see encoder_for
     return dec
+
+
+def _new_decoder(model: ServiceModel, operation: str) -> OperationDecoder:
+    return OperationDecoder(model, operation, _compiler(model))
+
+
+def _error_plan(model: ServiceModel, shape: str) -> Plan:
+    """The plan of a modeled exception's ``<Error>``, compiled on first use and published like a decoder."""
+    key = ("xml-error", shape)
+    plan: Plan | None = model.cache.get(key)
+    if plan is None:
+        plan = model.compile_once(key, _COMPILER, _new_plan, model, shape)
+    return plan
+
+
+def _new_plan(model: ServiceModel, shape: str) -> Plan:
+    return _compiler(model).plan(shape)
+
+
+_COMPILER = "xml-compiler"
+
+
+def _compiler(model: ServiceModel) -> Compiler:
+    # One per model, shared by its operations; it memoises plans still being
+    # filled in, so it is used only under the model's compile lock.
+    compiler: Compiler = model.cache.setdefault(_COMPILER, Compiler(model))
+    return compiler
 
 
 def _no_root(data: bytes) -> str:

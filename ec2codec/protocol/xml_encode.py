@@ -33,7 +33,6 @@ Deliberate choices, where a value could be written more than one way or not at a
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,7 +44,6 @@ __all__ = ["ResponseWriter", "encode_error", "encode_response", "writer_for"]
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _ERROR_SUBJECT = "error document"  # the "operation" named by ValidationErrors of encode_error
-_COMPILE_LOCK = threading.Lock()  # recursive shapes are compiled through forwarders: compile one at a time
 
 
 class ResponseWriter:
@@ -97,14 +95,24 @@ class ResponseWriter:
 def writer_for(model: ServiceModel, operation: str) -> ResponseWriter:
     """The cached compiled response writer for ``operation`` of ``model`` (ModelError if unknown)."""
     key = ("xml-write", operation)
-    writer: ResponseWriter | None = model.cache.get(key)
+    writer: ResponseWriter | None = model.cache.get(key)  # no lock: only complete writers are published
     if writer is None:
-        with _COMPILE_LOCK:
-            writer = model.cache.get(key)
-            if writer is None:
-                compiler = model.cache.setdefault("xml-write-compiler", Compiler(model))
-                writer = model.cache[key] = ResponseWriter(model, operation, compiler)
+        # The compiler memoises forwarders of shapes still being compiled, so it
+        # runs only under the model's compile lock (see ServiceModel.compile_once).
+        writer = model.compile_once(key, _COMPILER, _new_writer, model, operation)  # no lambda: see encoder_for
     return writer
+
+
+def _new_writer(model: ServiceModel, operation: str) -> ResponseWriter:
+    return ResponseWriter(model, operation, _compiler(model))
+
+
+_COMPILER = "xml-write-compiler"
+
+
+def _compiler(model: ServiceModel) -> Compiler:
+    compiler: Compiler = model.cache.setdefault(_COMPILER, Compiler(model))
+    return compiler
 
 
 def encode_response(
