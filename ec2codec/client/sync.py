@@ -30,7 +30,11 @@ Errors: an EC2 error document is a ServiceError carrying the HTTP status; an
 error status whose body is not an EC2 error document is a ServiceError whose
 code is the status (``"503"``), as botocore's generic error; a 2xx body that
 is not a whole document is a ParseError; anything ``requests``, ``urllib3`` or
-the socket layer raises becomes a :class:`TransportError`.
+the socket layer raises becomes a :class:`TransportError` whose message says
+in one sentence what failed with which host and port (:mod:`._failures`), the
+original chained as its cause. Constructor arguments and method options are
+checked up front (:mod:`._arguments`): a wrong one is a ValidationError, never
+a TypeError.
 
 Debugging: logger ``ec2codec.wire`` at DEBUG logs each request (method, URL,
 headers, body) and response (status, headers, the first 2 KiB of the body),
@@ -58,7 +62,9 @@ from ..errors import Error, ParseError, ServiceError, ValidationError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
+from ._arguments import check_client_arguments, check_options, option_names
 from ._client_methods import ClientMethods
+from ._failures import Kind, describe_failure
 from ._wirelog import SECRET_WORDS, redact_body, redact_headers, redact_xml
 from .attempts import Action, Attempts, Send, Sleep, TransportError
 from .endpoints import Endpoint, resolve_endpoint
@@ -112,8 +118,9 @@ class Client(ClientMethods):
     shared-file profile). ``credentials`` is fixed :class:`Credentials` or a
     :class:`CredentialProvider`, asked before every attempt. ``timeout`` is
     ``(connect, read)`` seconds or one number for both. ``now`` returns the
-    aware UTC time (the real clock by default). One client may be shared
-    between threads as far as ``requests.Session`` may.
+    aware UTC time (the real clock by default). Every argument is checked
+    here: a wrong one is a ValidationError naming each problem. One client may
+    be shared between threads as far as ``requests.Session`` may.
     """
 
     # The positional order is public API: region first, as boto3's region_name.
@@ -136,10 +143,7 @@ class Client(ClientMethods):
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
     ) -> None:
-        if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
-            raise ValidationError(
-                "Client", [("max_attempts", f"must be an integer of at least 1, got {max_attempts!r}")]
-            )
+        check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
         self._now = now or _utcnow
         self.region = resolve_region(region, profile=profile, environ=env)
@@ -185,7 +189,7 @@ class Client(ClientMethods):
 
     def call(self, operation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does."""
-        if not self._service.has_operation(operation):
+        if not isinstance(operation, str) or not self._service.has_operation(operation):
             raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
         encoder = encoder_for(self._service, operation)
         request = encoder.request(self._with_tokens(encoder, params))  # once: every attempt sends these bytes
@@ -227,12 +231,14 @@ class Client(ClientMethods):
         """Every page of ``operation`` (see :func:`ec2codec.client.pagination.paginate`; ``page_size=``)."""
         from .pagination import paginate
 
+        check_options(f"paginate {operation}", options, option_names(paginate))
         return paginate(self.call, operation, params, **options)
 
     def wait(self, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Poll until waiter ``name`` succeeds (see :func:`.waiters.wait`), sleeping with the client's sleep."""
         from .waiters import wait
 
+        check_options(f"wait {name}", options, option_names(wait))
         options.setdefault("sleep", self._sleep)
         return wait(self.call, name, params, **options)
 
@@ -240,6 +246,7 @@ class Client(ClientMethods):
         """Poll an ImportSnapshot task until it ends (see :func:`.import_waiter.wait_import_snapshot`)."""
         from .import_waiter import wait_import_snapshot
 
+        check_options("wait_import_snapshot", options, option_names(wait_import_snapshot))
         options.setdefault("sleep", self._sleep)
         return wait_import_snapshot(self.call, task_id, **options)
 
@@ -296,7 +303,7 @@ class Client(ClientMethods):
                 allow_redirects=False,  # a redirected POST would turn into a GET
             )
         except _TRANSPORT as exc:
-            return _Outcome(None, _transport_error(exc, "sending the request to", url), None)
+            return _Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
         with response:
             date = response.headers.get("Date")
             try:
@@ -323,16 +330,25 @@ class Client(ClientMethods):
                 raise
             raise _generic_error(response, f"the body is not an EC2 error document ({exc})") from exc
         except _TRANSPORT as exc:
-            raise _transport_error(exc, "reading the response from", url) from exc
+            raise _transport_error(exc, url, self.timeout, reading=True) from exc
         if status >= 301:
             # botocore parses anything from 301 up as an error (EC2QueryParser).
             raise _generic_error(response, "the body is a success document")
         return result
 
 
-def _transport_error(exc: BaseException, stage: str, url: str) -> TransportError:
+def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading: bool) -> TransportError:
     retryable = isinstance(exc, _BROKEN_REQUESTS) if isinstance(exc, requests.RequestException) else True
-    error = TransportError(f"{type(exc).__name__} while {stage} {url}: {exc}", retryable=retryable)
+    kind: Kind = None
+    if isinstance(exc, requests.ConnectTimeout):
+        kind = "connect-timeout"
+    elif isinstance(exc, requests.Timeout):
+        kind = "read-timeout"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        kind = "tls"
+    elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+        kind = "url"
+    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
     error.__cause__ = exc
     return error
 
