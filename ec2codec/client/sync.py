@@ -26,15 +26,15 @@ once. That retry is free (not counted in ``max_attempts``, no backoff: nothing
 transient happened) and happens at most once per call; later calls keep
 signing with the offset.
 
-Errors: an EC2 error document is a ServiceError carrying the HTTP status; an
-error status whose body is not an EC2 error document is a ServiceError whose
-code is the status (``"503"``), as botocore's generic error; a 2xx body that
-is not a whole document is a ParseError; anything ``requests``, ``urllib3`` or
-the socket layer raises becomes a :class:`TransportError` whose message says
-in one sentence what failed with which host and port (:mod:`._failures`), the
-original chained as its cause. Constructor arguments and method options are
-checked up front (:mod:`._arguments`): a wrong one is a ValidationError, never
-a TypeError.
+Errors: an EC2 error document is a ServiceError carrying the HTTP status and
+the operation name; an error status whose body is not an EC2 error document
+is a ServiceError whose code is the status (``"503"``), as botocore's generic
+error; a 2xx body that is not a whole document is a ParseError; anything
+``requests``, ``urllib3`` or the socket layer raises becomes a
+:class:`TransportError` whose message says in one sentence what failed with
+which host and port (:mod:`._failures`), the original chained as its cause.
+Constructor arguments and method options are checked up front
+(:mod:`._arguments`): a wrong one is a ValidationError, never a TypeError.
 
 Debugging: logger ``ec2codec.wire`` at DEBUG logs each request (method, URL,
 headers, body) and response (status, headers, the first 2 KiB of the body),
@@ -223,6 +223,8 @@ class Client(ClientMethods):
                 self._sleep(action.seconds)
                 action = attempts.slept()
             else:
+                if isinstance(action.error, ServiceError) and action.error.operation_name is None:
+                    action.error.operation_name = operation  # botocore's ClientError.operation_name
                 raise action.error
 
     def paginate(

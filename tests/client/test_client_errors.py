@@ -27,7 +27,8 @@ import ec2codec
 from ec2codec.auth.sigv4 import Credentials
 from ec2codec.client.attempts import TransportError
 from ec2codec.client.sync import Client
-from tests.client_support import CREDENTIALS, ENDPOINT, make_client, regions_document
+from ec2codec.errors import ServiceError
+from tests.client_support import CREDENTIALS, ENDPOINT, error_document, make_client, regions_document
 
 # No test may read the machine's AWS configuration.
 _NO_FILES = {"AWS_CONFIG_FILE": "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials"}
@@ -266,3 +267,44 @@ def test_unknown_options_of_our_own_methods_name_those_that_exist(
     client, _ = make_client()
     with pytest.raises(ec2codec.ValidationError, match=f"unknown option \\(options: {listed}\\)"):
         getattr(client, method)(*args, **options)
+
+
+# -- ServiceError as botocore's ClientError ----------------------------------------------
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("document", "error"),
+    [
+        (
+            error_document("InvalidVolume.NotFound", "no such volume", "req-9"),
+            ("InvalidVolume.NotFound", "no such volume"),
+        ),
+        (error_document("Blank", "", "req-9"), ("Blank", None)),  # botocore reads <Message/> as None
+    ],
+)
+def test_service_error_response_is_shaped_like_client_error(document: str, error: tuple[str, str | None]) -> None:
+    responses.add(responses.POST, ENDPOINT, body=document, status=400)
+    client, _ = make_client(max_attempts=1)
+    with pytest.raises(ServiceError) as info:
+        client.describe_volumes(VolumeIds=["vol-1"])
+    assert info.value.operation_name == "DescribeVolumes"
+    assert info.value.response == {
+        "Error": {"Code": error[0], "Message": error[1]},
+        "ResponseMetadata": {"RequestId": "req-9", "HTTPStatusCode": 400},
+    }
+
+
+def test_service_error_response_equals_botocores_parse_of_the_same_document() -> None:
+    from botocore import session as botocore_session
+    from botocore.parsers import EC2QueryParser
+
+    model = botocore_session.get_session().get_service_model("ec2").operation_model("DescribeVolumes")
+    for document in (error_document("X.Y", "m", "r-1"), error_document("X.Y", "", "r-1")):
+        expected = EC2QueryParser().parse(
+            {"body": document.encode(), "headers": {}, "status_code": 400}, model.output_shape
+        )
+        with pytest.raises(ServiceError) as info:
+            ec2codec.parse("DescribeVolumes", document, status=400)
+        expected["ResponseMetadata"].pop("HTTPHeaders")
+        assert info.value.response == expected
