@@ -26,6 +26,10 @@ once. That retry is free (not counted in ``max_attempts``, no backoff: nothing
 transient happened) and happens at most once per call; later calls keep
 signing with the offset.
 
+boto3 compatibility: the EC2 customizations of a boto3 client are applied
+around the codec (:mod:`.customizations`), so the same call sends the same
+body as boto3.
+
 Errors: an EC2 error document is a ServiceError carrying the HTTP status and
 the operation name; an error status whose body is not an EC2 error document
 is a ServiceError whose code is the status (``"503"``), as botocore's generic
@@ -62,6 +66,7 @@ from ..errors import Error, ParseError, ServiceError, ValidationError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
+from . import customizations
 from ._arguments import check_client_arguments, check_options, option_names
 from ._client_methods import ClientMethods
 from ._failures import Kind, describe_failure
@@ -145,6 +150,7 @@ class Client(ClientMethods):
     ) -> None:
         check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
+        self._environ = env
         self._now = now or _utcnow
         self.region = resolve_region(region, profile=profile, environ=env)
         settings = _profile_settings(env, profile) if endpoint_url is None else None
@@ -188,11 +194,15 @@ class Client(ClientMethods):
     # -- calls ------------------------------------------------------------
 
     def call(self, operation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does."""
+        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does.
+
+        The call is what a boto3 EC2 client makes of the same params: its EC2
+        customizations are applied (see :mod:`ec2codec.client.customizations`).
+        """
         if not isinstance(operation, str) or not self._service.has_operation(operation):
             raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
         encoder = encoder_for(self._service, operation)
-        request = encoder.request(self._with_tokens(encoder, params))  # once: every attempt sends these bytes
+        request = self._request(encoder, params)  # once: every attempt sends these bytes
         url = request.url(self.endpoint.url)
         attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
         action: Action = attempts.start()
@@ -201,7 +211,7 @@ class Client(ClientMethods):
                 outcome = self._attempt(operation, request, url, action.clock_offset)
                 if outcome.error is None:
                     assert outcome.result is not None
-                    return outcome.result
+                    return customizations.after_call(operation, outcome.result)
                 action = attempts.failed(outcome.error, outcome.date, self._now())
                 if isinstance(action, Send):
                     _WIRE.debug(
@@ -253,6 +263,29 @@ class Client(ClientMethods):
         return wait_import_snapshot(self.call, task_id, **options)
 
     # -- one attempt ------------------------------------------------------
+
+    def _prepare(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
+        # botocore's before-parameter-build: customizations, then idempotency tokens.
+        op = encoder.operation
+        return customizations.prepare_params(op.name, self._input_members(op.input), params)
+
+    def _request(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> EncodedRequest:
+        """The request every attempt of one call sends, with botocore's EC2 customizations applied."""
+        operation = encoder.operation.name
+        prepared = self._with_tokens(encoder, self._prepare(encoder, params))
+        if customizations.needs_context(operation):
+            # botocore's before-call runs on validated params: encoding them first reports mistakes.
+            context = customizations.CallContext(
+                self.region,
+                encoder.request(prepared).url(self.endpoint.url),
+                self.credentials.get(),
+                self._now() + self.clock_offset,
+                encoder,
+            )
+            prepared = customizations.before_call(operation, prepared, context)
+        request = encoder.request(prepared)
+        request.headers.update(customizations.trace_headers(self._environ))
+        return request
 
     def _with_tokens(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
         if params is None:
