@@ -28,7 +28,7 @@ signing with the offset.
 
 boto3 compatibility: the EC2 customizations of a boto3 client are applied
 around the codec (:mod:`.customizations`), so the same call sends the same
-body as boto3.
+body as boto3; boto3's helpers come from :mod:`._boto3_methods`.
 
 Errors: an EC2 error document is a ServiceError carrying the HTTP status and
 the operation name; an error status whose body is not an EC2 error document
@@ -68,6 +68,7 @@ from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, enc
 from ..protocol.xml import ResponseParser
 from . import customizations
 from ._arguments import check_client_arguments, check_options, option_names
+from ._boto3_methods import Boto3Methods
 from ._client_methods import ClientMethods
 from ._failures import Kind, describe_failure
 from ._wirelog import SECRET_WORDS, redact_body, redact_headers, redact_xml
@@ -115,7 +116,7 @@ def _uuid4() -> str:
     return str(uuid.uuid4())
 
 
-class Client(ClientMethods):
+class Client(ClientMethods, Boto3Methods):
     """An EC2 client: ``client.call("DescribeRegions", {})`` or ``client.describe_regions()``.
 
     Region, credentials and endpoint are resolved as the AWS CLI resolves them
@@ -261,6 +262,15 @@ class Client(ClientMethods):
         check_options("wait_import_snapshot", options, option_names(wait_import_snapshot))
         options.setdefault("sleep", self._sleep)
         return wait_import_snapshot(self.call, task_id, **options)
+
+    def _presigned_url(self, operation: str, params: Any, expires: int, method: str | None) -> str:
+        # The core of generate_presigned_url (._boto3_methods): the params prepared as for sending.
+        encoder = encoder_for(self._service, operation)
+        prepared = self._with_tokens(encoder, self._prepare(encoder, params))
+        now = self._now() + self.clock_offset
+        return customizations.presigned_url(
+            encoder, prepared, self.endpoint, self.credentials.get(), now=now, expires=expires, method=method
+        )
 
     # -- one attempt ------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""boto3 and ec2codec.Client make the same calls: the EC2 customizations, differentially, on moto.
+"""boto3 and ec2codec.Client make the same calls: the EC2 customizations and helpers, differentially, on moto.
 
 Each test makes the same call through boto3 and through our client against
 one moto server on 127.0.0.1 and compares what went over the wire (bodies
@@ -18,8 +18,10 @@ from unittest import mock
 import pytest
 import requests
 
+import ec2codec
 from ec2codec.auth.sigv4 import Credentials
 from ec2codec.client.sync import Client
+from ec2codec.client.waiters import WaiterError
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
@@ -179,3 +181,70 @@ def test_trace_header_as_boto3(moto_endpoint: str) -> None:
     header = both.session.sent[-1].headers["X-Amzn-Trace-Id"]
     assert header.encode() == both.boto_sent[-1].headers["X-Amzn-Trace-Id"] == environ["_X_AMZN_TRACE_ID"].encode()
     both.ours.close()
+
+
+# -- paginators ----------------------------------------------------------------------------
+
+
+def test_paginator_max_items_page_size_and_starting_token_as_boto3(pair: _Pair) -> None:
+    tags = [{"ResourceType": "instance", "Tags": [{"Key": "compat", "Value": "paginator"}]}]
+    for _ in range(5):
+        pair.ours.run_instances(ImageId=_ami(), MinCount=1, MaxCount=1, TagSpecifications=tags)
+    params = {"Filters": [{"Name": "tag:compat", "Values": ["paginator"]}]}
+    ours = pair.ours.get_paginator("describe_instances")
+    theirs = pair.theirs.get_paginator("describe_instances")
+    config: dict[str, Any] = {"PageSize": 2, "MaxItems": 3}
+    steps = []
+    while True:  # resume from each NextToken, as boto3 code does
+        got = ours.paginate(**params, PaginationConfig=config).build_full_result()
+        expected = theirs.paginate(**params, PaginationConfig=config).build_full_result()
+        assert got == expected
+        steps.append(len(got["Reservations"]))
+        if "NextToken" not in got:
+            break
+        config = {**config, "StartingToken": got["NextToken"]}
+    assert steps == [3, 2]
+    pages = [_body(p) for p in ours.paginate(**params, PaginationConfig={"PageSize": 2, "MaxItems": 3})]
+    assert pages == [_body(p) for p in theirs.paginate(**params, PaginationConfig={"PageSize": 2, "MaxItems": 3})]
+    assert [len(p["Reservations"]) for p in pages] == [2, 1]
+    expression = "Reservations[].Instances[].InstanceId"
+    found = list(ours.paginate(**params, PaginationConfig={"PageSize": 2}).search(expression))
+    assert found == list(theirs.paginate(**params, PaginationConfig={"PageSize": 2}).search(expression))
+    assert len(found) == 5
+    assert pair.ours.can_paginate("describe_instances") == pair.theirs.can_paginate("describe_instances") is True
+
+
+# -- waiters --------------------------------------------------------------------------------
+
+
+def test_waiters_as_boto3(pair: _Pair) -> None:
+    instance_id = pair.ours.run_instances(ImageId=_ami(), MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    config = {"Delay": 0, "MaxAttempts": 3}
+    assert pair.ours.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=config) is None
+    assert pair.theirs.get_waiter("instance_running").wait(InstanceIds=[instance_id], WaiterConfig=config) is None
+    assert pair.our_body() == pair.their_body()
+    from botocore.exceptions import WaiterError as BotocoreWaiterError
+
+    config = {"Delay": 0, "MaxAttempts": 1}
+    with pytest.raises(WaiterError, match="Max attempts exceeded"):
+        pair.ours.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=config)
+    with pytest.raises(BotocoreWaiterError, match="Max attempts exceeded"):
+        pair.theirs.get_waiter("instance_terminated").wait(InstanceIds=[instance_id], WaiterConfig=config)
+    assert sorted(pair.ours.waiter_names) == sorted(pair.theirs.waiter_names)
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+def test_service_error_is_shaped_like_boto3s_client_error(pair: _Pair) -> None:
+    missing = {"VolumeIds": ["vol-00000000000000000"]}
+    with pytest.raises(pair.ours.exceptions.ClientError) as ours:
+        pair.ours.describe_volumes(**missing)
+    with pytest.raises(pair.theirs.exceptions.ClientError) as theirs:
+        pair.theirs.describe_volumes(**missing)
+    assert pair.our_body() == pair.their_body()
+    assert ours.value.operation_name == theirs.value.operation_name == "DescribeVolumes"
+    assert ours.value.response["Error"] == theirs.value.response["Error"]
+    expected_metadata = theirs.value.response["ResponseMetadata"]
+    assert ours.value.response["ResponseMetadata"]["HTTPStatusCode"] == expected_metadata["HTTPStatusCode"] == 400
+    assert isinstance(ours.value, ec2codec.ServiceError)

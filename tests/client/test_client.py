@@ -76,8 +76,9 @@ def test_every_operation_has_a_method_that_calls_it() -> None:
     for op in _OPERATIONS:
         getattr(spy, xform_name(op))(DryRun=True)
     assert seen == [(op, {"DryRun": True}) for op in _OPERATIONS]
-    # No operation method shadows the client's own API.
-    own = {name for name in vars(Client) if not name.startswith("_")}
+    # No operation method shadows the client's own API, boto3's helpers included.
+    own = {name for cls in Client.__mro__ if cls is not ClientMethods for name in vars(cls) if not name.startswith("_")}
+    assert {"get_paginator", "get_waiter", "can_paginate", "generate_presigned_url", "call"} <= own
     assert own.isdisjoint({xform_name(op) for op in _OPERATIONS})
 
 

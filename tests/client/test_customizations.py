@@ -10,6 +10,7 @@ handled or explained.
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from datetime import datetime, timezone
@@ -253,6 +254,48 @@ def test_the_trace_header_is_sent_unsigned() -> None:
         sent = mocked.calls[0].request.headers
     assert sent["X-Amzn-Trace-Id"] == "Root=1-abc"
     assert "x-amzn-trace-id" not in sent["Authorization"]
+
+
+# -- generate_presigned_url ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "expires", "http_method"),
+    [
+        ("describe_instances", {"InstanceIds": ["i-1", "i-2"]}, 3600, None),
+        ("describe_nat_gateways", {"Filters": [{"Name": "vpc-id", "Values": ["vpc-1"]}], "MaxResults": 5}, 60, None),
+        ("run_instances", {"MinCount": 1, "MaxCount": 1, "UserData": "#!/bin/sh", "ClientToken": "t-1"}, 900, "GET"),
+        ("copy_snapshot", dict(_COPY), 3600, None),  # botocore presigns without the inner PresignedUrl
+        ("describe_regions", None, 7, "GET"),
+    ],
+)
+def test_generate_presigned_url_equals_botocores(
+    method: str, params: dict[str, Any] | None, expires: int, http_method: str | None
+) -> None:
+    from tests.client_support import CREDENTIALS
+
+    theirs = _botocore_client("us-east-1", CREDENTIALS, None)
+    with _pinned_botocore_clock():
+        expected = theirs.generate_presigned_url(
+            method, Params=copy.deepcopy(params), ExpiresIn=expires, HttpMethod=http_method
+        )
+    client, _ = make_client(now=lambda: WHEN, endpoint_url=None)
+    assert client.generate_presigned_url(method, Params=params, ExpiresIn=expires, HttpMethod=http_method) == expected
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"ClientMethod": "DescribeInstances"}, "ClientMethod: no client method 'DescribeInstances'"),
+        ({"ClientMethod": "describe_instances", "ExpiresIn": 0}, "ExpiresIn: expected seconds"),
+        ({"ClientMethod": "describe_instances", "HttpMethod": 1}, "HttpMethod: expected str"),
+        ({"ClientMethod": "describe_instances", "Params": {"Bogus": 1}}, "Bogus: unknown member"),
+    ],
+)
+def test_generate_presigned_url_refuses_bad_arguments(arguments: dict[str, Any], problem: str) -> None:
+    client, _ = make_client()
+    with pytest.raises(ec2codec.ValidationError, match=problem):
+        client.generate_presigned_url(**arguments)
 
 
 # -- every EC2 handler botocore registers is accounted for ----------------------------------
