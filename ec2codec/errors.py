@@ -46,7 +46,16 @@ class ServiceError(Error):
 
     ``code``, ``message`` and ``request_id`` describe the first error; ``errors``
     holds every ``(code, message)`` pair in document order; ``details`` the
-    modeled members of the error shape, when the operation declares one.
+    modeled members of the error shape, when the operation declares one;
+    ``status`` the HTTP status and ``operation_name`` the operation, when known
+    (the client sets both).
+
+    For code written against boto3, :attr:`response` is the error in the shape
+    of botocore's ``ClientError.response``, so ``exc.response["Error"]["Code"]``
+    works unchanged. ``message`` is always a str: ``""`` for an empty or absent
+    ``<Message>``. botocore gives None for an empty one (and omits the key for
+    an absent one); :attr:`response` gives None for both, so that
+    ``response["Error"]["Message"]`` reads as in botocore and never raises.
     """
 
     def __init__(
@@ -58,6 +67,7 @@ class ServiceError(Error):
         errors: Sequence[tuple[str, str]] = (),
         details: dict[str, Any] | None = None,
         status: int | None = None,
+        operation_name: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
@@ -65,8 +75,22 @@ class ServiceError(Error):
         self.errors: list[tuple[str, str]] = list(errors) or [(code, message)]
         self.details: dict[str, Any] = dict(details or {})
         self.status = status
+        self.operation_name = operation_name
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{code}: {message}{suffix}")
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error as botocore's ``ClientError.response``: ``{"Error": {...}, "ResponseMetadata": {...}}``.
+
+        ``ResponseMetadata`` holds ``RequestId`` and ``HTTPStatusCode`` (botocore
+        adds ``HTTPHeaders`` and ``RetryAttempts``, which an error does not keep).
+        An empty code or message is None, as botocore reads an empty element.
+        """
+        return {
+            "Error": {"Code": self.code or None, "Message": self.message or None},
+            "ResponseMetadata": {"RequestId": self.request_id, "HTTPStatusCode": self.status},
+        }
 
     @property
     def is_dry_run_success(self) -> bool:

@@ -2,7 +2,10 @@
 
 :class:`ClientMethods` gives :class:`ec2codec.client.sync.Client` one method per
 EC2 operation, named as boto3 names it (``import_snapshot`` for
-``ImportSnapshot``); each passes its keyword arguments to ``call``.
+``ImportSnapshot``); each passes its keyword arguments to ``call``. Each
+docstring is the first sentence of the operation's documentation in botocore's
+EC2 model, its required parameters, and what the client does for it as boto3
+does.
 """
 
 from __future__ import annotations
@@ -21,3061 +24,5545 @@ class ClientMethods:
         raise NotImplementedError
 
     def accept_address_transfer(self, **params: Any) -> dict[str, Any]:
-        """AcceptAddressTransfer."""
+        """Accepts an Elastic IP address transfer.
+
+        EC2 ``AcceptAddressTransfer``; required: ``Address`` (str).
+        """
         return self.call("AcceptAddressTransfer", params)
 
     def accept_capacity_reservation_billing_ownership(self, **params: Any) -> dict[str, Any]:
-        """AcceptCapacityReservationBillingOwnership."""
+        """Accepts a request to assign billing of the available capacity of a shared Capacity Reservation to your
+        account.
+
+        EC2 ``AcceptCapacityReservationBillingOwnership``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("AcceptCapacityReservationBillingOwnership", params)
 
     def accept_reserved_instances_exchange_quote(self, **params: Any) -> dict[str, Any]:
-        """AcceptReservedInstancesExchangeQuote."""
+        """Accepts the Convertible Reserved Instance exchange quote described in the GetReservedInstancesExchangeQuote
+        call.
+
+        EC2 ``AcceptReservedInstancesExchangeQuote``; required: ``ReservedInstanceIds`` (list).
+        """
         return self.call("AcceptReservedInstancesExchangeQuote", params)
 
     def accept_transit_gateway_client_vpn_attachment(self, **params: Any) -> dict[str, Any]:
-        """AcceptTransitGatewayClientVpnAttachment."""
+        """Accepts a Transit Gateway attachment request for a Client VPN endpoint.
+
+        EC2 ``AcceptTransitGatewayClientVpnAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("AcceptTransitGatewayClientVpnAttachment", params)
 
     def accept_transit_gateway_multicast_domain_associations(self, **params: Any) -> dict[str, Any]:
-        """AcceptTransitGatewayMulticastDomainAssociations."""
+        """Accepts a request to associate subnets with a transit gateway multicast domain.
+
+        EC2 ``AcceptTransitGatewayMulticastDomainAssociations``; no parameter is required.
+        """
         return self.call("AcceptTransitGatewayMulticastDomainAssociations", params)
 
     def accept_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
-        """AcceptTransitGatewayPeeringAttachment."""
+        """Accepts a transit gateway peering attachment request.
+
+        EC2 ``AcceptTransitGatewayPeeringAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("AcceptTransitGatewayPeeringAttachment", params)
 
     def accept_transit_gateway_vpc_attachment(self, **params: Any) -> dict[str, Any]:
-        """AcceptTransitGatewayVpcAttachment."""
+        """Accepts a request to attach a VPC to a transit gateway.
+
+        EC2 ``AcceptTransitGatewayVpcAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("AcceptTransitGatewayVpcAttachment", params)
 
     def accept_vpc_endpoint_connections(self, **params: Any) -> dict[str, Any]:
-        """AcceptVpcEndpointConnections."""
+        """Accepts connection requests to your VPC endpoint service.
+
+        EC2 ``AcceptVpcEndpointConnections``; required: ``ServiceId`` (str), ``VpcEndpointIds`` (list).
+        """
         return self.call("AcceptVpcEndpointConnections", params)
 
     def accept_vpc_peering_connection(self, **params: Any) -> dict[str, Any]:
-        """AcceptVpcPeeringConnection."""
+        """Accept a VPC peering connection request.
+
+        EC2 ``AcceptVpcPeeringConnection``; required: ``VpcPeeringConnectionId`` (str).
+        """
         return self.call("AcceptVpcPeeringConnection", params)
 
     def advertise_byoip_cidr(self, **params: Any) -> dict[str, Any]:
-        """AdvertiseByoipCidr."""
+        """Advertises an IPv4 or IPv6 address range that is provisioned for use with your Amazon Web Services resources
+        through bring your own IP addresses (BYOIP).
+
+        EC2 ``AdvertiseByoipCidr``; required: ``Cidr`` (str).
+        """
         return self.call("AdvertiseByoipCidr", params)
 
     def allocate_address(self, **params: Any) -> dict[str, Any]:
-        """AllocateAddress."""
+        """Allocates an Elastic IP address to your Amazon Web Services account.
+
+        EC2 ``AllocateAddress``; no parameter is required.
+        """
         return self.call("AllocateAddress", params)
 
     def allocate_hosts(self, **params: Any) -> dict[str, Any]:
-        """AllocateHosts."""
+        """Allocates a Dedicated Host to your account.
+
+        EC2 ``AllocateHosts``; no parameter is required.
+        """
         return self.call("AllocateHosts", params)
 
     def allocate_ipam_pool_cidr(self, **params: Any) -> dict[str, Any]:
-        """AllocateIpamPoolCidr."""
+        """Allocate a CIDR from an IPAM pool.
+
+        EC2 ``AllocateIpamPoolCidr``; required: ``IpamPoolId`` (str).
+        """
         return self.call("AllocateIpamPoolCidr", params)
 
     def apply_security_groups_to_client_vpn_target_network(self, **params: Any) -> dict[str, Any]:
-        """ApplySecurityGroupsToClientVpnTargetNetwork."""
+        """Applies a security group to the association between the target network and the Client VPN endpoint.
+
+        EC2 ``ApplySecurityGroupsToClientVpnTargetNetwork``; required: ``ClientVpnEndpointId`` (str),
+        ``SecurityGroupIds`` (list), ``VpcId`` (str).
+        """
         return self.call("ApplySecurityGroupsToClientVpnTargetNetwork", params)
 
     def assign_ipv6_addresses(self, **params: Any) -> dict[str, Any]:
-        """AssignIpv6Addresses."""
+        """Assigns the specified IPv6 addresses to the specified network interface.
+
+        EC2 ``AssignIpv6Addresses``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("AssignIpv6Addresses", params)
 
     def assign_private_ip_addresses(self, **params: Any) -> dict[str, Any]:
-        """AssignPrivateIpAddresses."""
+        """Assigns the specified secondary private IP addresses to the specified network interface.
+
+        EC2 ``AssignPrivateIpAddresses``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("AssignPrivateIpAddresses", params)
 
     def assign_private_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
-        """AssignPrivateNatGatewayAddress."""
+        """Assigns private IPv4 addresses to a private NAT gateway.
+
+        EC2 ``AssignPrivateNatGatewayAddress``; required: ``NatGatewayId`` (str).
+        """
         return self.call("AssignPrivateNatGatewayAddress", params)
 
     def associate_address(self, **params: Any) -> dict[str, Any]:
-        """AssociateAddress."""
+        """Associates an Elastic IP address, or carrier IP address (for instances that are in subnets in Wavelength
+        Zones) with an instance or a network interface.
+
+        EC2 ``AssociateAddress``; no parameter is required.
+        """
         return self.call("AssociateAddress", params)
 
     def associate_capacity_reservation_billing_owner(self, **params: Any) -> dict[str, Any]:
-        """AssociateCapacityReservationBillingOwner."""
+        """Initiates a request to assign billing of the unused capacity of a shared Capacity Reservation to a consumer
+        account that is consolidated under the same Amazon Web Services organizations payer account.
+
+        EC2 ``AssociateCapacityReservationBillingOwner``; required: ``CapacityReservationId`` (str),
+        ``UnusedReservationBillingOwnerId`` (str).
+        """
         return self.call("AssociateCapacityReservationBillingOwner", params)
 
     def associate_client_vpn_target_network(self, **params: Any) -> dict[str, Any]:
-        """AssociateClientVpnTargetNetwork."""
+        """Associates a target network with a Client VPN endpoint.
+
+        EC2 ``AssociateClientVpnTargetNetwork``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("AssociateClientVpnTargetNetwork", params)
 
     def associate_dhcp_options(self, **params: Any) -> dict[str, Any]:
-        """AssociateDhcpOptions."""
+        """Associates a set of DHCP options (that you've previously created) with the specified VPC, or associates no
+        DHCP options with the VPC.
+
+        EC2 ``AssociateDhcpOptions``; required: ``DhcpOptionsId`` (str), ``VpcId`` (str).
+        """
         return self.call("AssociateDhcpOptions", params)
 
     def associate_enclave_certificate_iam_role(self, **params: Any) -> dict[str, Any]:
-        """AssociateEnclaveCertificateIamRole."""
+        """Associates an Identity and Access Management (IAM) role with an Certificate Manager (ACM) certificate.
+
+        EC2 ``AssociateEnclaveCertificateIamRole``; required: ``CertificateArn`` (str), ``RoleArn`` (str).
+        """
         return self.call("AssociateEnclaveCertificateIamRole", params)
 
     def associate_iam_instance_profile(self, **params: Any) -> dict[str, Any]:
-        """AssociateIamInstanceProfile."""
+        """Associates an IAM instance profile with a running or stopped instance.
+
+        EC2 ``AssociateIamInstanceProfile``; required: ``IamInstanceProfile`` (dict), ``InstanceId`` (str).
+        """
         return self.call("AssociateIamInstanceProfile", params)
 
     def associate_instance_event_window(self, **params: Any) -> dict[str, Any]:
-        """AssociateInstanceEventWindow."""
+        """Associates one or more targets with an event window.
+
+        EC2 ``AssociateInstanceEventWindow``; required: ``AssociationTarget`` (dict), ``InstanceEventWindowId``
+        (str).
+        """
         return self.call("AssociateInstanceEventWindow", params)
 
     def associate_ipam_byoasn(self, **params: Any) -> dict[str, Any]:
-        """AssociateIpamByoasn."""
+        """Associates your Autonomous System Number (ASN) with a BYOIP CIDR that you own in the same Amazon Web Services
+        Region.
+
+        EC2 ``AssociateIpamByoasn``; required: ``Asn`` (str), ``Cidr`` (str).
+        """
         return self.call("AssociateIpamByoasn", params)
 
     def associate_ipam_resource_discovery(self, **params: Any) -> dict[str, Any]:
-        """AssociateIpamResourceDiscovery."""
+        """Associates an IPAM resource discovery with an Amazon VPC IPAM.
+
+        EC2 ``AssociateIpamResourceDiscovery``; required: ``IpamId`` (str), ``IpamResourceDiscoveryId`` (str).
+        """
         return self.call("AssociateIpamResourceDiscovery", params)
 
     def associate_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
-        """AssociateNatGatewayAddress."""
+        """Associates Elastic IP addresses (EIPs) and private IPv4 addresses with a public NAT gateway.
+
+        EC2 ``AssociateNatGatewayAddress``; required: ``AllocationIds`` (list), ``NatGatewayId`` (str).
+        """
         return self.call("AssociateNatGatewayAddress", params)
 
     def associate_route_server(self, **params: Any) -> dict[str, Any]:
-        """AssociateRouteServer."""
+        """Associates a route server with a VPC to enable dynamic route updates.
+
+        EC2 ``AssociateRouteServer``; required: ``RouteServerId`` (str), ``VpcId`` (str).
+        """
         return self.call("AssociateRouteServer", params)
 
     def associate_route_table(self, **params: Any) -> dict[str, Any]:
-        """AssociateRouteTable."""
+        """Associates a subnet in your VPC or an internet gateway or virtual private gateway attached to your VPC with a
+        route table in your VPC.
+
+        EC2 ``AssociateRouteTable``; required: ``RouteTableId`` (str).
+        """
         return self.call("AssociateRouteTable", params)
 
     def associate_security_group_vpc(self, **params: Any) -> dict[str, Any]:
-        """AssociateSecurityGroupVpc."""
+        """Associates a security group with another VPC in the same Region.
+
+        EC2 ``AssociateSecurityGroupVpc``; required: ``GroupId`` (str), ``VpcId`` (str).
+        """
         return self.call("AssociateSecurityGroupVpc", params)
 
     def associate_subnet_cidr_block(self, **params: Any) -> dict[str, Any]:
-        """AssociateSubnetCidrBlock."""
+        """Associates a CIDR block with your subnet.
+
+        EC2 ``AssociateSubnetCidrBlock``; required: ``SubnetId`` (str).
+        """
         return self.call("AssociateSubnetCidrBlock", params)
 
     def associate_transit_gateway_multicast_domain(self, **params: Any) -> dict[str, Any]:
-        """AssociateTransitGatewayMulticastDomain."""
+        """Associates the specified subnets and transit gateway attachments with the specified transit gateway multicast
+        domain.
+
+        EC2 ``AssociateTransitGatewayMulticastDomain``; required: ``SubnetIds`` (list),
+        ``TransitGatewayAttachmentId`` (str), ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("AssociateTransitGatewayMulticastDomain", params)
 
     def associate_transit_gateway_policy_table(self, **params: Any) -> dict[str, Any]:
-        """AssociateTransitGatewayPolicyTable."""
+        """Associates the specified transit gateway attachment with a transit gateway policy table.
+
+        EC2 ``AssociateTransitGatewayPolicyTable``; required: ``TransitGatewayAttachmentId`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
         return self.call("AssociateTransitGatewayPolicyTable", params)
 
     def associate_transit_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """AssociateTransitGatewayRouteTable."""
+        """Associates the specified attachment with the specified transit gateway route table.
+
+        EC2 ``AssociateTransitGatewayRouteTable``; required: ``TransitGatewayAttachmentId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("AssociateTransitGatewayRouteTable", params)
 
     def associate_trunk_interface(self, **params: Any) -> dict[str, Any]:
-        """AssociateTrunkInterface."""
+        """Associates a branch network interface with a trunk network interface.
+
+        EC2 ``AssociateTrunkInterface``; required: ``BranchInterfaceId`` (str), ``TrunkInterfaceId`` (str).
+        """
         return self.call("AssociateTrunkInterface", params)
 
     def associate_vpc_cidr_block(self, **params: Any) -> dict[str, Any]:
-        """AssociateVpcCidrBlock."""
+        """Associates a CIDR block with your VPC.
+
+        EC2 ``AssociateVpcCidrBlock``; required: ``VpcId`` (str).
+        """
         return self.call("AssociateVpcCidrBlock", params)
 
     def attach_classic_link_vpc(self, **params: Any) -> dict[str, Any]:
-        """AttachClassicLinkVpc."""
+        """This action is deprecated.
+
+        EC2 ``AttachClassicLinkVpc``; required: ``Groups`` (list), ``InstanceId`` (str), ``VpcId`` (str).
+        """
         return self.call("AttachClassicLinkVpc", params)
 
     def attach_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """AttachInternetGateway."""
+        """Attaches an internet gateway or a virtual private gateway to a VPC, enabling connectivity between the
+        internet and the VPC.
+
+        EC2 ``AttachInternetGateway``; required: ``InternetGatewayId`` (str), ``VpcId`` (str).
+        """
         return self.call("AttachInternetGateway", params)
 
     def attach_network_interface(self, **params: Any) -> dict[str, Any]:
-        """AttachNetworkInterface."""
+        """Attaches a network interface to an instance.
+
+        EC2 ``AttachNetworkInterface``; required: ``DeviceIndex`` (int), ``InstanceId`` (str), ``NetworkInterfaceId``
+        (str).
+        """
         return self.call("AttachNetworkInterface", params)
 
     def attach_verified_access_trust_provider(self, **params: Any) -> dict[str, Any]:
-        """AttachVerifiedAccessTrustProvider."""
+        """Attaches the specified Amazon Web Services Verified Access trust provider to the specified Amazon Web
+        Services Verified Access instance.
+
+        EC2 ``AttachVerifiedAccessTrustProvider``; required: ``VerifiedAccessInstanceId`` (str),
+        ``VerifiedAccessTrustProviderId`` (str).
+        """
         return self.call("AttachVerifiedAccessTrustProvider", params)
 
     def attach_volume(self, **params: Any) -> dict[str, Any]:
-        """AttachVolume."""
+        """Attaches an Amazon EBS volume to a running or stopped instance, and exposes it to the instance with the
+        specified device name.
+
+        EC2 ``AttachVolume``; required: ``Device`` (str), ``InstanceId`` (str), ``VolumeId`` (str).
+        """
         return self.call("AttachVolume", params)
 
     def attach_vpn_gateway(self, **params: Any) -> dict[str, Any]:
-        """AttachVpnGateway."""
+        """Attaches an available virtual private gateway to a VPC.
+
+        EC2 ``AttachVpnGateway``; required: ``VpcId`` (str), ``VpnGatewayId`` (str).
+        """
         return self.call("AttachVpnGateway", params)
 
     def authorize_client_vpn_ingress(self, **params: Any) -> dict[str, Any]:
-        """AuthorizeClientVpnIngress."""
+        """Adds an ingress authorization rule to a Client VPN endpoint.
+
+        EC2 ``AuthorizeClientVpnIngress``; required: ``ClientVpnEndpointId`` (str), ``TargetNetworkCidr`` (str).
+        """
         return self.call("AuthorizeClientVpnIngress", params)
 
     def authorize_security_group_egress(self, **params: Any) -> dict[str, Any]:
-        """AuthorizeSecurityGroupEgress."""
+        """Adds the specified outbound (egress) rules to a security group.
+
+        EC2 ``AuthorizeSecurityGroupEgress``; required: ``GroupId`` (str).
+        """
         return self.call("AuthorizeSecurityGroupEgress", params)
 
     def authorize_security_group_ingress(self, **params: Any) -> dict[str, Any]:
-        """AuthorizeSecurityGroupIngress."""
+        """Adds the specified inbound (ingress) rules to a security group.
+
+        EC2 ``AuthorizeSecurityGroupIngress``; no parameter is required.
+        """
         return self.call("AuthorizeSecurityGroupIngress", params)
 
     def bundle_instance(self, **params: Any) -> dict[str, Any]:
-        """BundleInstance."""
+        """Bundles an Amazon instance store-backed Windows instance.
+
+        EC2 ``BundleInstance``; required: ``InstanceId`` (str), ``Storage`` (dict).
+        """
         return self.call("BundleInstance", params)
 
     def cancel_bundle_task(self, **params: Any) -> dict[str, Any]:
-        """CancelBundleTask."""
+        """Cancels a bundling operation for an instance store-backed Windows instance.
+
+        EC2 ``CancelBundleTask``; required: ``BundleId`` (str).
+        """
         return self.call("CancelBundleTask", params)
 
     def cancel_capacity_reservation(self, **params: Any) -> dict[str, Any]:
-        """CancelCapacityReservation."""
+        """Cancels the specified Capacity Reservation, releases the reserved capacity, and changes the Capacity
+        Reservation's state to cancelled.
+
+        EC2 ``CancelCapacityReservation``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("CancelCapacityReservation", params)
 
     def cancel_capacity_reservation_fleets(self, **params: Any) -> dict[str, Any]:
-        """CancelCapacityReservationFleets."""
+        """Cancels one or more Capacity Reservation Fleets.
+
+        EC2 ``CancelCapacityReservationFleets``; required: ``CapacityReservationFleetIds`` (list).
+        """
         return self.call("CancelCapacityReservationFleets", params)
 
     def cancel_conversion_task(self, **params: Any) -> dict[str, Any]:
-        """CancelConversionTask."""
+        """Cancels an active conversion task.
+
+        EC2 ``CancelConversionTask``; required: ``ConversionTaskId`` (str).
+        """
         return self.call("CancelConversionTask", params)
 
     def cancel_declarative_policies_report(self, **params: Any) -> dict[str, Any]:
-        """CancelDeclarativePoliciesReport."""
+        """Cancels the generation of an account status report.
+
+        EC2 ``CancelDeclarativePoliciesReport``; required: ``ReportId`` (str).
+        """
         return self.call("CancelDeclarativePoliciesReport", params)
 
     def cancel_export_task(self, **params: Any) -> dict[str, Any]:
-        """CancelExportTask."""
+        """Cancels an active export task.
+
+        EC2 ``CancelExportTask``; required: ``ExportTaskId`` (str).
+        """
         return self.call("CancelExportTask", params)
 
     def cancel_image_launch_permission(self, **params: Any) -> dict[str, Any]:
-        """CancelImageLaunchPermission."""
+        """Removes your Amazon Web Services account from the launch permissions for the specified AMI.
+
+        EC2 ``CancelImageLaunchPermission``; required: ``ImageId`` (str).
+        """
         return self.call("CancelImageLaunchPermission", params)
 
     def cancel_import_task(self, **params: Any) -> dict[str, Any]:
-        """CancelImportTask."""
+        """Cancels an in-process import virtual machine or import snapshot task.
+
+        EC2 ``CancelImportTask``; no parameter is required.
+        """
         return self.call("CancelImportTask", params)
 
     def cancel_reserved_instances_listing(self, **params: Any) -> dict[str, Any]:
-        """CancelReservedInstancesListing."""
+        """Cancels the specified Reserved Instance listing in the Reserved Instance Marketplace.
+
+        EC2 ``CancelReservedInstancesListing``; required: ``ReservedInstancesListingId`` (str).
+        """
         return self.call("CancelReservedInstancesListing", params)
 
     def cancel_spot_fleet_requests(self, **params: Any) -> dict[str, Any]:
-        """CancelSpotFleetRequests."""
+        """Cancels the specified Spot Fleet requests.
+
+        EC2 ``CancelSpotFleetRequests``; required: ``SpotFleetRequestIds`` (list), ``TerminateInstances`` (bool).
+        """
         return self.call("CancelSpotFleetRequests", params)
 
     def cancel_spot_instance_requests(self, **params: Any) -> dict[str, Any]:
-        """CancelSpotInstanceRequests."""
+        """Cancels one or more Spot Instance requests.
+
+        EC2 ``CancelSpotInstanceRequests``; required: ``SpotInstanceRequestIds`` (list).
+        """
         return self.call("CancelSpotInstanceRequests", params)
 
     def confirm_product_instance(self, **params: Any) -> dict[str, Any]:
-        """ConfirmProductInstance."""
+        """Determines whether a product code is associated with an instance.
+
+        EC2 ``ConfirmProductInstance``; required: ``InstanceId`` (str), ``ProductCode`` (str).
+        """
         return self.call("ConfirmProductInstance", params)
 
     def copy_fpga_image(self, **params: Any) -> dict[str, Any]:
-        """CopyFpgaImage."""
+        """Copies the specified Amazon FPGA Image (AFI) to the current Region.
+
+        EC2 ``CopyFpgaImage``; required: ``SourceFpgaImageId`` (str), ``SourceRegion`` (str).
+        """
         return self.call("CopyFpgaImage", params)
 
     def copy_image(self, **params: Any) -> dict[str, Any]:
-        """CopyImage."""
+        """Initiates an AMI copy operation.
+
+        EC2 ``CopyImage``; required: ``Name`` (str), ``SourceImageId`` (str), ``SourceRegion`` (str).
+        """
         return self.call("CopyImage", params)
 
     def copy_snapshot(self, **params: Any) -> dict[str, Any]:
-        """CopySnapshot."""
+        """Creates an exact copy of an Amazon EBS snapshot.
+
+        EC2 ``CopySnapshot``; required: ``SourceRegion`` (str), ``SourceSnapshotId`` (str). ``PresignedUrl`` and
+        ``DestinationRegion`` are filled in for you (a presigned CopySnapshot for ``SourceRegion``), as boto3 does.
+        """
         return self.call("CopySnapshot", params)
 
     def copy_volumes(self, **params: Any) -> dict[str, Any]:
-        """CopyVolumes."""
+        """Creates a crash-consistent, point-in-time copy of an existing Amazon EBS volume within the same Availability
+        Zone.
+
+        EC2 ``CopyVolumes``; required: ``SourceVolumeId`` (str).
+        """
         return self.call("CopyVolumes", params)
 
     def create_capacity_manager_data_export(self, **params: Any) -> dict[str, Any]:
-        """CreateCapacityManagerDataExport."""
+        """Creates a new data export configuration for EC2 Capacity Manager.
+
+        EC2 ``CreateCapacityManagerDataExport``; required: ``OutputFormat`` (str), ``S3BucketName`` (str),
+        ``Schedule`` (str).
+        """
         return self.call("CreateCapacityManagerDataExport", params)
 
     def create_capacity_reservation(self, **params: Any) -> dict[str, Any]:
-        """CreateCapacityReservation."""
+        """Creates a new Capacity Reservation with the specified attributes.
+
+        EC2 ``CreateCapacityReservation``; required: ``InstanceCount`` (int), ``InstancePlatform`` (str),
+        ``InstanceType`` (str).
+        """
         return self.call("CreateCapacityReservation", params)
 
     def create_capacity_reservation_by_splitting(self, **params: Any) -> dict[str, Any]:
-        """CreateCapacityReservationBySplitting."""
+        """Create a new Capacity Reservation by splitting the capacity of the source Capacity Reservation.
+
+        EC2 ``CreateCapacityReservationBySplitting``; required: ``InstanceCount`` (int),
+        ``SourceCapacityReservationId`` (str).
+        """
         return self.call("CreateCapacityReservationBySplitting", params)
 
     def create_capacity_reservation_fleet(self, **params: Any) -> dict[str, Any]:
-        """CreateCapacityReservationFleet."""
+        """Creates a Capacity Reservation Fleet.
+
+        EC2 ``CreateCapacityReservationFleet``; required: ``InstanceTypeSpecifications`` (list),
+        ``TotalTargetCapacity`` (int).
+        """
         return self.call("CreateCapacityReservationFleet", params)
 
     def create_carrier_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateCarrierGateway."""
+        """Creates a carrier gateway.
+
+        EC2 ``CreateCarrierGateway``; required: ``VpcId`` (str).
+        """
         return self.call("CreateCarrierGateway", params)
 
     def create_client_vpn_endpoint(self, **params: Any) -> dict[str, Any]:
-        """CreateClientVpnEndpoint."""
+        """Creates a Client VPN endpoint.
+
+        EC2 ``CreateClientVpnEndpoint``; required: ``AuthenticationOptions`` (list), ``ConnectionLogOptions`` (dict),
+        ``ServerCertificateArn`` (str).
+        """
         return self.call("CreateClientVpnEndpoint", params)
 
     def create_client_vpn_route(self, **params: Any) -> dict[str, Any]:
-        """CreateClientVpnRoute."""
+        """Adds a route to a network to a Client VPN endpoint.
+
+        EC2 ``CreateClientVpnRoute``; required: ``ClientVpnEndpointId`` (str), ``DestinationCidrBlock`` (str).
+        """
         return self.call("CreateClientVpnRoute", params)
 
     def create_coip_cidr(self, **params: Any) -> dict[str, Any]:
-        """CreateCoipCidr."""
+        """Creates a range of customer-owned IP addresses.
+
+        EC2 ``CreateCoipCidr``; required: ``Cidr`` (str), ``CoipPoolId`` (str).
+        """
         return self.call("CreateCoipCidr", params)
 
     def create_coip_pool(self, **params: Any) -> dict[str, Any]:
-        """CreateCoipPool."""
+        """Creates a pool of customer-owned IP (CoIP) addresses.
+
+        EC2 ``CreateCoipPool``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("CreateCoipPool", params)
 
     def create_customer_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateCustomerGateway."""
+        """Provides information to Amazon Web Services about your customer gateway device.
+
+        EC2 ``CreateCustomerGateway``; required: ``Type`` (str).
+        """
         return self.call("CreateCustomerGateway", params)
 
     def create_default_subnet(self, **params: Any) -> dict[str, Any]:
-        """CreateDefaultSubnet."""
+        """Creates a default subnet with a size /20 IPv4 CIDR block in the specified Availability Zone in your default
+        VPC.
+
+        EC2 ``CreateDefaultSubnet``; no parameter is required.
+        """
         return self.call("CreateDefaultSubnet", params)
 
     def create_default_vpc(self, **params: Any) -> dict[str, Any]:
-        """CreateDefaultVpc."""
+        """Creates a default VPC with a size /16 IPv4 CIDR block and a default subnet in each Availability Zone.
+
+        EC2 ``CreateDefaultVpc``; no parameter is required.
+        """
         return self.call("CreateDefaultVpc", params)
 
     def create_delegate_mac_volume_ownership_task(self, **params: Any) -> dict[str, Any]:
-        """CreateDelegateMacVolumeOwnershipTask."""
+        """Delegates ownership of the Amazon EBS root volume for an Apple silicon Mac instance to an administrative
+        user.
+
+        EC2 ``CreateDelegateMacVolumeOwnershipTask``; required: ``InstanceId`` (str), ``MacCredentials`` (str).
+        """
         return self.call("CreateDelegateMacVolumeOwnershipTask", params)
 
     def create_dhcp_options(self, **params: Any) -> dict[str, Any]:
-        """CreateDhcpOptions."""
+        """Creates a custom set of DHCP options.
+
+        EC2 ``CreateDhcpOptions``; required: ``DhcpConfigurations`` (list).
+        """
         return self.call("CreateDhcpOptions", params)
 
     def create_egress_only_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateEgressOnlyInternetGateway."""
+        """[IPv6 only] Creates an egress-only internet gateway for your VPC.
+
+        EC2 ``CreateEgressOnlyInternetGateway``; required: ``VpcId`` (str).
+        """
         return self.call("CreateEgressOnlyInternetGateway", params)
 
     def create_fleet(self, **params: Any) -> dict[str, Any]:
-        """CreateFleet."""
+        """Creates an EC2 Fleet that contains the configuration information for On-Demand Instances and Spot Instances.
+
+        EC2 ``CreateFleet``; required: ``LaunchTemplateConfigs`` (list), ``TargetCapacitySpecification`` (dict).
+        """
         return self.call("CreateFleet", params)
 
     def create_flow_logs(self, **params: Any) -> dict[str, Any]:
-        """CreateFlowLogs."""
+        """Creates one or more flow logs to capture information about IP traffic for a specific network interface,
+        subnet, or VPC.
+
+        EC2 ``CreateFlowLogs``; required: ``ResourceIds`` (list), ``ResourceType`` (str).
+        """
         return self.call("CreateFlowLogs", params)
 
     def create_fpga_image(self, **params: Any) -> dict[str, Any]:
-        """CreateFpgaImage."""
+        """Creates an Amazon FPGA Image (AFI) from the specified design checkpoint (DCP).
+
+        EC2 ``CreateFpgaImage``; required: ``InputStorageLocation`` (dict).
+        """
         return self.call("CreateFpgaImage", params)
 
     def create_image(self, **params: Any) -> dict[str, Any]:
-        """CreateImage."""
+        """Creates an Amazon EBS-backed AMI from an Amazon EBS-backed instance that is either running or stopped.
+
+        EC2 ``CreateImage``; required: ``InstanceId`` (str), ``Name`` (str).
+        """
         return self.call("CreateImage", params)
 
     def create_image_usage_report(self, **params: Any) -> dict[str, Any]:
-        """CreateImageUsageReport."""
+        """Creates a report that shows how your image is used across other Amazon Web Services accounts.
+
+        EC2 ``CreateImageUsageReport``; required: ``ImageId`` (str), ``ResourceTypes`` (list).
+        """
         return self.call("CreateImageUsageReport", params)
 
     def create_instance_connect_endpoint(self, **params: Any) -> dict[str, Any]:
-        """CreateInstanceConnectEndpoint."""
+        """Creates an EC2 Instance Connect Endpoint.
+
+        EC2 ``CreateInstanceConnectEndpoint``; required: ``SubnetId`` (str).
+        """
         return self.call("CreateInstanceConnectEndpoint", params)
 
     def create_instance_event_window(self, **params: Any) -> dict[str, Any]:
-        """CreateInstanceEventWindow."""
+        """Creates an event window in which scheduled events for the associated Amazon EC2 instances can run.
+
+        EC2 ``CreateInstanceEventWindow``; no parameter is required.
+        """
         return self.call("CreateInstanceEventWindow", params)
 
     def create_instance_export_task(self, **params: Any) -> dict[str, Any]:
-        """CreateInstanceExportTask."""
+        """Exports a running or stopped instance to an Amazon S3 bucket.
+
+        EC2 ``CreateInstanceExportTask``; required: ``ExportToS3Task`` (dict), ``InstanceId`` (str),
+        ``TargetEnvironment`` (str).
+        """
         return self.call("CreateInstanceExportTask", params)
 
     def create_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateInternetGateway."""
+        """Creates an internet gateway for use with a VPC.
+
+        EC2 ``CreateInternetGateway``; no parameter is required.
+        """
         return self.call("CreateInternetGateway", params)
 
     def create_interruptible_capacity_reservation_allocation(self, **params: Any) -> dict[str, Any]:
-        """CreateInterruptibleCapacityReservationAllocation."""
+        """Creates an interruptible Capacity Reservation by specifying the number of unused instances you want to
+        allocate from your source reservation.
+
+        EC2 ``CreateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str),
+        ``InstanceCount`` (int).
+        """
         return self.call("CreateInterruptibleCapacityReservationAllocation", params)
 
     def create_ipam(self, **params: Any) -> dict[str, Any]:
-        """CreateIpam."""
+        """Create an IPAM.
+
+        EC2 ``CreateIpam``; no parameter is required.
+        """
         return self.call("CreateIpam", params)
 
     def create_ipam_external_resource_verification_token(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamExternalResourceVerificationToken."""
+        """Create a verification token.
+
+        EC2 ``CreateIpamExternalResourceVerificationToken``; required: ``IpamId`` (str).
+        """
         return self.call("CreateIpamExternalResourceVerificationToken", params)
 
     def create_ipam_policy(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamPolicy."""
+        """Creates an IPAM policy.
+
+        EC2 ``CreateIpamPolicy``; required: ``IpamId`` (str).
+        """
         return self.call("CreateIpamPolicy", params)
 
     def create_ipam_pool(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamPool."""
+        """Create an IP address pool for Amazon VPC IP Address Manager (IPAM).
+
+        EC2 ``CreateIpamPool``; required: ``AddressFamily`` (str), ``IpamScopeId`` (str).
+        """
         return self.call("CreateIpamPool", params)
 
     def create_ipam_prefix_list_resolver(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamPrefixListResolver."""
+        """Creates an IPAM prefix list resolver.
+
+        EC2 ``CreateIpamPrefixListResolver``; required: ``AddressFamily`` (str), ``IpamId`` (str).
+        """
         return self.call("CreateIpamPrefixListResolver", params)
 
     def create_ipam_prefix_list_resolver_target(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamPrefixListResolverTarget."""
+        """Creates an IPAM prefix list resolver target.
+
+        EC2 ``CreateIpamPrefixListResolverTarget``; required: ``IpamPrefixListResolverId`` (str), ``PrefixListId``
+        (str), ``PrefixListRegion`` (str), ``TrackLatestVersion`` (bool).
+        """
         return self.call("CreateIpamPrefixListResolverTarget", params)
 
     def create_ipam_resource_discovery(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamResourceDiscovery."""
+        """Creates an IPAM resource discovery.
+
+        EC2 ``CreateIpamResourceDiscovery``; no parameter is required.
+        """
         return self.call("CreateIpamResourceDiscovery", params)
 
     def create_ipam_scope(self, **params: Any) -> dict[str, Any]:
-        """CreateIpamScope."""
+        """Create an IPAM scope.
+
+        EC2 ``CreateIpamScope``; required: ``IpamId`` (str).
+        """
         return self.call("CreateIpamScope", params)
 
     def create_key_pair(self, **params: Any) -> dict[str, Any]:
-        """CreateKeyPair."""
+        """Creates an ED25519 or 2048-bit RSA key pair with the specified name and in the specified format.
+
+        EC2 ``CreateKeyPair``; required: ``KeyName`` (str).
+        """
         return self.call("CreateKeyPair", params)
 
     def create_launch_template(self, **params: Any) -> dict[str, Any]:
-        """CreateLaunchTemplate."""
+        """Creates a launch template.
+
+        EC2 ``CreateLaunchTemplate``; required: ``LaunchTemplateData`` (dict), ``LaunchTemplateName`` (str).
+        """
         return self.call("CreateLaunchTemplate", params)
 
     def create_launch_template_version(self, **params: Any) -> dict[str, Any]:
-        """CreateLaunchTemplateVersion."""
+        """Creates a new version of a launch template.
+
+        EC2 ``CreateLaunchTemplateVersion``; required: ``LaunchTemplateData`` (dict).
+        """
         return self.call("CreateLaunchTemplateVersion", params)
 
     def create_local_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayRoute."""
+        """Creates a static route for the specified local gateway route table.
+
+        EC2 ``CreateLocalGatewayRoute``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("CreateLocalGatewayRoute", params)
 
     def create_local_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayRouteTable."""
+        """Creates a local gateway route table.
+
+        EC2 ``CreateLocalGatewayRouteTable``; required: ``LocalGatewayId`` (str).
+        """
         return self.call("CreateLocalGatewayRouteTable", params)
 
     def create_local_gateway_route_table_virtual_interface_group_association(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation."""
+        """Creates a local gateway route table virtual interface group association.
+
+        EC2 ``CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation``; required: ``LocalGatewayRouteTableId``
+        (str), ``LocalGatewayVirtualInterfaceGroupId`` (str).
+        """
         return self.call("CreateLocalGatewayRouteTableVirtualInterfaceGroupAssociation", params)
 
     def create_local_gateway_route_table_vpc_association(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayRouteTableVpcAssociation."""
+        """Associates the specified VPC with the specified local gateway route table.
+
+        EC2 ``CreateLocalGatewayRouteTableVpcAssociation``; required: ``LocalGatewayRouteTableId`` (str), ``VpcId``
+        (str).
+        """
         return self.call("CreateLocalGatewayRouteTableVpcAssociation", params)
 
     def create_local_gateway_virtual_interface(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayVirtualInterface."""
+        """Create a virtual interface for a local gateway.
+
+        EC2 ``CreateLocalGatewayVirtualInterface``; required: ``LocalAddress`` (str),
+        ``LocalGatewayVirtualInterfaceGroupId`` (str), ``OutpostLagId`` (str), ``PeerAddress`` (str), ``Vlan`` (int).
+        """
         return self.call("CreateLocalGatewayVirtualInterface", params)
 
     def create_local_gateway_virtual_interface_group(self, **params: Any) -> dict[str, Any]:
-        """CreateLocalGatewayVirtualInterfaceGroup."""
+        """Create a local gateway virtual interface group.
+
+        EC2 ``CreateLocalGatewayVirtualInterfaceGroup``; required: ``LocalGatewayId`` (str).
+        """
         return self.call("CreateLocalGatewayVirtualInterfaceGroup", params)
 
     def create_mac_system_integrity_protection_modification_task(self, **params: Any) -> dict[str, Any]:
-        """CreateMacSystemIntegrityProtectionModificationTask."""
+        """Creates a System Integrity Protection (SIP) modification task to configure the SIP settings for an x86 Mac
+        instance or Apple silicon Mac instance.
+
+        EC2 ``CreateMacSystemIntegrityProtectionModificationTask``; required: ``InstanceId`` (str),
+        ``MacSystemIntegrityProtectionStatus`` (str).
+        """
         return self.call("CreateMacSystemIntegrityProtectionModificationTask", params)
 
     def create_managed_prefix_list(self, **params: Any) -> dict[str, Any]:
-        """CreateManagedPrefixList."""
+        """Creates a managed prefix list.
+
+        EC2 ``CreateManagedPrefixList``; required: ``AddressFamily`` (str), ``MaxEntries`` (int), ``PrefixListName``
+        (str).
+        """
         return self.call("CreateManagedPrefixList", params)
 
     def create_nat_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateNatGateway."""
+        """Creates a NAT gateway in the specified subnet.
+
+        EC2 ``CreateNatGateway``; no parameter is required.
+        """
         return self.call("CreateNatGateway", params)
 
     def create_network_acl(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkAcl."""
+        """Creates a network ACL in a VPC.
+
+        EC2 ``CreateNetworkAcl``; required: ``VpcId`` (str).
+        """
         return self.call("CreateNetworkAcl", params)
 
     def create_network_acl_entry(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkAclEntry."""
+        """Creates an entry (a rule) in a network ACL with the specified rule number.
+
+        EC2 ``CreateNetworkAclEntry``; required: ``Egress`` (bool), ``NetworkAclId`` (str), ``Protocol`` (str),
+        ``RuleAction`` (str), ``RuleNumber`` (int).
+        """
         return self.call("CreateNetworkAclEntry", params)
 
     def create_network_insights_access_scope(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkInsightsAccessScope."""
+        """Creates a Network Access Scope.
+
+        EC2 ``CreateNetworkInsightsAccessScope``; required: ``ClientToken`` (str, filled in when absent).
+        """
         return self.call("CreateNetworkInsightsAccessScope", params)
 
     def create_network_insights_path(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkInsightsPath."""
+        """Creates a path to analyze for reachability.
+
+        EC2 ``CreateNetworkInsightsPath``; required: ``ClientToken`` (str, filled in when absent), ``Protocol``
+        (str), ``Source`` (str).
+        """
         return self.call("CreateNetworkInsightsPath", params)
 
     def create_network_interface(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkInterface."""
+        """Creates a network interface in the specified subnet.
+
+        EC2 ``CreateNetworkInterface``; required: ``SubnetId`` (str).
+        """
         return self.call("CreateNetworkInterface", params)
 
     def create_network_interface_permission(self, **params: Any) -> dict[str, Any]:
-        """CreateNetworkInterfacePermission."""
+        """Grants an Amazon Web Services-authorized account permission to attach the specified network interface to an
+        instance in their account.
+
+        EC2 ``CreateNetworkInterfacePermission``; required: ``NetworkInterfaceId`` (str), ``Permission`` (str).
+        """
         return self.call("CreateNetworkInterfacePermission", params)
 
     def create_placement_group(self, **params: Any) -> dict[str, Any]:
-        """CreatePlacementGroup."""
+        """Creates a placement group in which to launch instances.
+
+        EC2 ``CreatePlacementGroup``; no parameter is required.
+        """
         return self.call("CreatePlacementGroup", params)
 
     def create_public_ipv4_pool(self, **params: Any) -> dict[str, Any]:
-        """CreatePublicIpv4Pool."""
+        """Creates a public IPv4 address pool.
+
+        EC2 ``CreatePublicIpv4Pool``; no parameter is required.
+        """
         return self.call("CreatePublicIpv4Pool", params)
 
     def create_replace_root_volume_task(self, **params: Any) -> dict[str, Any]:
-        """CreateReplaceRootVolumeTask."""
+        """Replaces the EBS-backed root volume for a running instance with a new volume that is restored to the original
+        root volume's launch state, that is restored to a specific snapshot taken from the original root volume, or
+        that is restored from an AMI that has the same key characteristics as that of the instance.
+
+        EC2 ``CreateReplaceRootVolumeTask``; required: ``InstanceId`` (str).
+        """
         return self.call("CreateReplaceRootVolumeTask", params)
 
     def create_reserved_instances_listing(self, **params: Any) -> dict[str, Any]:
-        """CreateReservedInstancesListing."""
+        """Creates a listing for Amazon EC2 Standard Reserved Instances to be sold in the Reserved Instance Marketplace.
+
+        EC2 ``CreateReservedInstancesListing``; required: ``ClientToken`` (str), ``InstanceCount`` (int),
+        ``PriceSchedules`` (list), ``ReservedInstancesId`` (str).
+        """
         return self.call("CreateReservedInstancesListing", params)
 
     def create_restore_image_task(self, **params: Any) -> dict[str, Any]:
-        """CreateRestoreImageTask."""
+        """Starts a task that restores an AMI from an Amazon S3 object that was previously created by using
+        CreateStoreImageTask.
+
+        EC2 ``CreateRestoreImageTask``; required: ``Bucket`` (str), ``ObjectKey`` (str).
+        """
         return self.call("CreateRestoreImageTask", params)
 
     def create_route(self, **params: Any) -> dict[str, Any]:
-        """CreateRoute."""
+        """Creates a route in a route table within a VPC.
+
+        EC2 ``CreateRoute``; required: ``RouteTableId`` (str).
+        """
         return self.call("CreateRoute", params)
 
     def create_route_server(self, **params: Any) -> dict[str, Any]:
-        """CreateRouteServer."""
+        """Creates a new route server to manage dynamic routing in a VPC.
+
+        EC2 ``CreateRouteServer``; required: ``AmazonSideAsn`` (int).
+        """
         return self.call("CreateRouteServer", params)
 
     def create_route_server_endpoint(self, **params: Any) -> dict[str, Any]:
-        """CreateRouteServerEndpoint."""
+        """Creates a new endpoint for a route server in a specified subnet.
+
+        EC2 ``CreateRouteServerEndpoint``; required: ``RouteServerId`` (str), ``SubnetId`` (str).
+        """
         return self.call("CreateRouteServerEndpoint", params)
 
     def create_route_server_peer(self, **params: Any) -> dict[str, Any]:
-        """CreateRouteServerPeer."""
+        """Creates a new BGP peer for a specified route server endpoint.
+
+        EC2 ``CreateRouteServerPeer``; required: ``BgpOptions`` (dict), ``PeerAddress`` (str),
+        ``RouteServerEndpointId`` (str).
+        """
         return self.call("CreateRouteServerPeer", params)
 
     def create_route_table(self, **params: Any) -> dict[str, Any]:
-        """CreateRouteTable."""
+        """Creates a route table for the specified VPC.
+
+        EC2 ``CreateRouteTable``; required: ``VpcId`` (str).
+        """
         return self.call("CreateRouteTable", params)
 
     def create_secondary_network(self, **params: Any) -> dict[str, Any]:
-        """CreateSecondaryNetwork."""
+        """Creates a secondary network.
+
+        EC2 ``CreateSecondaryNetwork``; required: ``Ipv4CidrBlock`` (str), ``NetworkType`` (str).
+        """
         return self.call("CreateSecondaryNetwork", params)
 
     def create_secondary_subnet(self, **params: Any) -> dict[str, Any]:
-        """CreateSecondarySubnet."""
+        """Creates a secondary subnet in a secondary network.
+
+        EC2 ``CreateSecondarySubnet``; required: ``Ipv4CidrBlock`` (str), ``SecondaryNetworkId`` (str).
+        """
         return self.call("CreateSecondarySubnet", params)
 
     def create_security_group(self, **params: Any) -> dict[str, Any]:
-        """CreateSecurityGroup."""
+        """Creates a security group.
+
+        EC2 ``CreateSecurityGroup``; required: ``Description`` (str), ``GroupName`` (str).
+        """
         return self.call("CreateSecurityGroup", params)
 
     def create_snapshot(self, **params: Any) -> dict[str, Any]:
-        """CreateSnapshot."""
+        """Creates a snapshot of an EBS volume and stores it in Amazon S3.
+
+        EC2 ``CreateSnapshot``; required: ``VolumeId`` (str).
+        """
         return self.call("CreateSnapshot", params)
 
     def create_snapshots(self, **params: Any) -> dict[str, Any]:
-        """CreateSnapshots."""
+        """Creates crash-consistent snapshots of multiple EBS volumes attached to an Amazon EC2 instance.
+
+        EC2 ``CreateSnapshots``; required: ``InstanceSpecification`` (dict).
+        """
         return self.call("CreateSnapshots", params)
 
     def create_spot_datafeed_subscription(self, **params: Any) -> dict[str, Any]:
-        """CreateSpotDatafeedSubscription."""
+        """Creates a data feed for Spot Instances, enabling you to view Spot Instance usage logs.
+
+        EC2 ``CreateSpotDatafeedSubscription``; required: ``Bucket`` (str).
+        """
         return self.call("CreateSpotDatafeedSubscription", params)
 
     def create_store_image_task(self, **params: Any) -> dict[str, Any]:
-        """CreateStoreImageTask."""
+        """Stores an AMI as a single object in an Amazon S3 bucket.
+
+        EC2 ``CreateStoreImageTask``; required: ``Bucket`` (str), ``ImageId`` (str).
+        """
         return self.call("CreateStoreImageTask", params)
 
     def create_subnet(self, **params: Any) -> dict[str, Any]:
-        """CreateSubnet."""
+        """Creates a subnet in the specified VPC.
+
+        EC2 ``CreateSubnet``; required: ``VpcId`` (str).
+        """
         return self.call("CreateSubnet", params)
 
     def create_subnet_cidr_reservation(self, **params: Any) -> dict[str, Any]:
-        """CreateSubnetCidrReservation."""
+        """Creates a subnet CIDR reservation.
+
+        EC2 ``CreateSubnetCidrReservation``; required: ``Cidr`` (str), ``ReservationType`` (str), ``SubnetId`` (str).
+        """
         return self.call("CreateSubnetCidrReservation", params)
 
     def create_tags(self, **params: Any) -> dict[str, Any]:
-        """CreateTags."""
+        """Adds or overwrites only the specified tags for the specified Amazon EC2 resource or resources.
+
+        EC2 ``CreateTags``; required: ``Resources`` (list), ``Tags`` (list).
+        """
         return self.call("CreateTags", params)
 
     def create_traffic_mirror_filter(self, **params: Any) -> dict[str, Any]:
-        """CreateTrafficMirrorFilter."""
+        """Creates a Traffic Mirror filter.
+
+        EC2 ``CreateTrafficMirrorFilter``; no parameter is required.
+        """
         return self.call("CreateTrafficMirrorFilter", params)
 
     def create_traffic_mirror_filter_rule(self, **params: Any) -> dict[str, Any]:
-        """CreateTrafficMirrorFilterRule."""
+        """Creates a Traffic Mirror filter rule.
+
+        EC2 ``CreateTrafficMirrorFilterRule``; required: ``DestinationCidrBlock`` (str), ``RuleAction`` (str),
+        ``RuleNumber`` (int), ``SourceCidrBlock`` (str), ``TrafficDirection`` (str), ``TrafficMirrorFilterId`` (str).
+        """
         return self.call("CreateTrafficMirrorFilterRule", params)
 
     def create_traffic_mirror_session(self, **params: Any) -> dict[str, Any]:
-        """CreateTrafficMirrorSession."""
+        """Creates a Traffic Mirror session.
+
+        EC2 ``CreateTrafficMirrorSession``; required: ``NetworkInterfaceId`` (str), ``SessionNumber`` (int),
+        ``TrafficMirrorFilterId`` (str), ``TrafficMirrorTargetId`` (str).
+        """
         return self.call("CreateTrafficMirrorSession", params)
 
     def create_traffic_mirror_target(self, **params: Any) -> dict[str, Any]:
-        """CreateTrafficMirrorTarget."""
+        """Creates a target for your Traffic Mirror session.
+
+        EC2 ``CreateTrafficMirrorTarget``; no parameter is required.
+        """
         return self.call("CreateTrafficMirrorTarget", params)
 
     def create_transit_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGateway."""
+        """Creates a transit gateway.
+
+        EC2 ``CreateTransitGateway``; no parameter is required.
+        """
         return self.call("CreateTransitGateway", params)
 
     def create_transit_gateway_connect(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayConnect."""
+        """Creates a Connect attachment from a specified transit gateway attachment.
+
+        EC2 ``CreateTransitGatewayConnect``; required: ``Options`` (dict), ``TransportTransitGatewayAttachmentId``
+        (str).
+        """
         return self.call("CreateTransitGatewayConnect", params)
 
     def create_transit_gateway_connect_peer(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayConnectPeer."""
+        """Creates a Connect peer for a specified transit gateway Connect attachment between a transit gateway and an
+        appliance.
+
+        EC2 ``CreateTransitGatewayConnectPeer``; required: ``InsideCidrBlocks`` (list), ``PeerAddress`` (str),
+        ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("CreateTransitGatewayConnectPeer", params)
 
     def create_transit_gateway_metering_policy(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayMeteringPolicy."""
+        """Creates a metering policy for a transit gateway to track and measure network traffic.
+
+        EC2 ``CreateTransitGatewayMeteringPolicy``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("CreateTransitGatewayMeteringPolicy", params)
 
     def create_transit_gateway_metering_policy_entry(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayMeteringPolicyEntry."""
+        """Creates an entry in a transit gateway metering policy to define traffic measurement rules.
+
+        EC2 ``CreateTransitGatewayMeteringPolicyEntry``; required: ``MeteredAccount`` (str), ``PolicyRuleNumber``
+        (int), ``TransitGatewayMeteringPolicyId`` (str).
+        """
         return self.call("CreateTransitGatewayMeteringPolicyEntry", params)
 
     def create_transit_gateway_multicast_domain(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayMulticastDomain."""
+        """Creates a multicast domain using the specified transit gateway.
+
+        EC2 ``CreateTransitGatewayMulticastDomain``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("CreateTransitGatewayMulticastDomain", params)
 
     def create_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayPeeringAttachment."""
+        """Requests a transit gateway peering attachment between the specified transit gateway (requester) and a peer
+        transit gateway (accepter).
+
+        EC2 ``CreateTransitGatewayPeeringAttachment``; required: ``PeerAccountId`` (str), ``PeerRegion`` (str),
+        ``PeerTransitGatewayId`` (str), ``TransitGatewayId`` (str).
+        """
         return self.call("CreateTransitGatewayPeeringAttachment", params)
 
     def create_transit_gateway_policy_table(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayPolicyTable."""
+        """Creates a transit gateway policy table.
+
+        EC2 ``CreateTransitGatewayPolicyTable``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("CreateTransitGatewayPolicyTable", params)
 
     def create_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayPrefixListReference."""
+        """Creates a reference (route) to a prefix list in a specified transit gateway route table.
+
+        EC2 ``CreateTransitGatewayPrefixListReference``; required: ``PrefixListId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("CreateTransitGatewayPrefixListReference", params)
 
     def create_transit_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayRoute."""
+        """Creates a static route for the specified transit gateway route table.
+
+        EC2 ``CreateTransitGatewayRoute``; required: ``DestinationCidrBlock`` (str), ``TransitGatewayRouteTableId``
+        (str).
+        """
         return self.call("CreateTransitGatewayRoute", params)
 
     def create_transit_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayRouteTable."""
+        """Creates a route table for the specified transit gateway.
+
+        EC2 ``CreateTransitGatewayRouteTable``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("CreateTransitGatewayRouteTable", params)
 
     def create_transit_gateway_route_table_announcement(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayRouteTableAnnouncement."""
+        """Advertises a new transit gateway route table.
+
+        EC2 ``CreateTransitGatewayRouteTableAnnouncement``; required: ``PeeringAttachmentId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("CreateTransitGatewayRouteTableAnnouncement", params)
 
     def create_transit_gateway_vpc_attachment(self, **params: Any) -> dict[str, Any]:
-        """CreateTransitGatewayVpcAttachment."""
+        """Attaches the specified VPC to the specified transit gateway.
+
+        EC2 ``CreateTransitGatewayVpcAttachment``; required: ``SubnetIds`` (list), ``TransitGatewayId`` (str),
+        ``VpcId`` (str).
+        """
         return self.call("CreateTransitGatewayVpcAttachment", params)
 
     def create_verified_access_endpoint(self, **params: Any) -> dict[str, Any]:
-        """CreateVerifiedAccessEndpoint."""
+        """An Amazon Web Services Verified Access endpoint is where you define your application along with an optional
+        endpoint-level access policy.
+
+        EC2 ``CreateVerifiedAccessEndpoint``; required: ``AttachmentType`` (str), ``EndpointType`` (str),
+        ``VerifiedAccessGroupId`` (str).
+        """
         return self.call("CreateVerifiedAccessEndpoint", params)
 
     def create_verified_access_group(self, **params: Any) -> dict[str, Any]:
-        """CreateVerifiedAccessGroup."""
+        """An Amazon Web Services Verified Access group is a collection of Amazon Web Services Verified Access endpoints
+        who's associated applications have similar security requirements.
+
+        EC2 ``CreateVerifiedAccessGroup``; required: ``VerifiedAccessInstanceId`` (str).
+        """
         return self.call("CreateVerifiedAccessGroup", params)
 
     def create_verified_access_instance(self, **params: Any) -> dict[str, Any]:
-        """CreateVerifiedAccessInstance."""
+        """An Amazon Web Services Verified Access instance is a regional entity that evaluates application requests and
+        grants access only when your security requirements are met.
+
+        EC2 ``CreateVerifiedAccessInstance``; no parameter is required.
+        """
         return self.call("CreateVerifiedAccessInstance", params)
 
     def create_verified_access_trust_provider(self, **params: Any) -> dict[str, Any]:
-        """CreateVerifiedAccessTrustProvider."""
+        """A trust provider is a third-party entity that creates, maintains, and manages identity information for users
+        and devices.
+
+        EC2 ``CreateVerifiedAccessTrustProvider``; required: ``PolicyReferenceName`` (str), ``TrustProviderType``
+        (str).
+        """
         return self.call("CreateVerifiedAccessTrustProvider", params)
 
     def create_volume(self, **params: Any) -> dict[str, Any]:
-        """CreateVolume."""
+        """Creates an EBS volume that can be attached to an instance in the same Availability Zone.
+
+        EC2 ``CreateVolume``; no parameter is required.
+        """
         return self.call("CreateVolume", params)
 
     def create_vpc(self, **params: Any) -> dict[str, Any]:
-        """CreateVpc."""
+        """Creates a VPC with the specified CIDR blocks.
+
+        EC2 ``CreateVpc``; no parameter is required.
+        """
         return self.call("CreateVpc", params)
 
     def create_vpc_block_public_access_exclusion(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcBlockPublicAccessExclusion."""
+        """Create a VPC Block Public Access (BPA) exclusion.
+
+        EC2 ``CreateVpcBlockPublicAccessExclusion``; required: ``InternetGatewayExclusionMode`` (str).
+        """
         return self.call("CreateVpcBlockPublicAccessExclusion", params)
 
     def create_vpc_encryption_control(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcEncryptionControl."""
+        """Creates a VPC Encryption Control configuration for a specified VPC.
+
+        EC2 ``CreateVpcEncryptionControl``; required: ``VpcId`` (str).
+        """
         return self.call("CreateVpcEncryptionControl", params)
 
     def create_vpc_endpoint(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcEndpoint."""
+        """Creates a VPC endpoint.
+
+        EC2 ``CreateVpcEndpoint``; required: ``VpcId`` (str).
+        """
         return self.call("CreateVpcEndpoint", params)
 
     def create_vpc_endpoint_connection_notification(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcEndpointConnectionNotification."""
+        """Creates a connection notification for a specified VPC endpoint or VPC endpoint service.
+
+        EC2 ``CreateVpcEndpointConnectionNotification``; required: ``ConnectionEvents`` (list),
+        ``ConnectionNotificationArn`` (str).
+        """
         return self.call("CreateVpcEndpointConnectionNotification", params)
 
     def create_vpc_endpoint_service_configuration(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcEndpointServiceConfiguration."""
+        """Creates a VPC endpoint service to which service consumers (Amazon Web Services accounts, users, and IAM
+        roles) can connect.
+
+        EC2 ``CreateVpcEndpointServiceConfiguration``; no parameter is required.
+        """
         return self.call("CreateVpcEndpointServiceConfiguration", params)
 
     def create_vpc_peering_connection(self, **params: Any) -> dict[str, Any]:
-        """CreateVpcPeeringConnection."""
+        """Requests a VPC peering connection between two VPCs: a requester VPC that you own and an accepter VPC with
+        which to create the connection.
+
+        EC2 ``CreateVpcPeeringConnection``; required: ``VpcId`` (str).
+        """
         return self.call("CreateVpcPeeringConnection", params)
 
     def create_vpn_concentrator(self, **params: Any) -> dict[str, Any]:
-        """CreateVpnConcentrator."""
+        """Creates a VPN concentrator that aggregates multiple VPN connections to a transit gateway.
+
+        EC2 ``CreateVpnConcentrator``; required: ``Type`` (str).
+        """
         return self.call("CreateVpnConcentrator", params)
 
     def create_vpn_connection(self, **params: Any) -> dict[str, Any]:
-        """CreateVpnConnection."""
+        """Creates a VPN connection between an existing virtual private gateway or transit gateway and a customer
+        gateway.
+
+        EC2 ``CreateVpnConnection``; required: ``CustomerGatewayId`` (str), ``Type`` (str).
+        """
         return self.call("CreateVpnConnection", params)
 
     def create_vpn_connection_route(self, **params: Any) -> dict[str, Any]:
-        """CreateVpnConnectionRoute."""
+        """Creates a static route associated with a VPN connection between an existing virtual private gateway and a VPN
+        customer gateway.
+
+        EC2 ``CreateVpnConnectionRoute``; required: ``DestinationCidrBlock`` (str), ``VpnConnectionId`` (str).
+        """
         return self.call("CreateVpnConnectionRoute", params)
 
     def create_vpn_gateway(self, **params: Any) -> dict[str, Any]:
-        """CreateVpnGateway."""
+        """Creates a virtual private gateway.
+
+        EC2 ``CreateVpnGateway``; required: ``Type`` (str).
+        """
         return self.call("CreateVpnGateway", params)
 
     def delete_capacity_manager_data_export(self, **params: Any) -> dict[str, Any]:
-        """DeleteCapacityManagerDataExport."""
+        """Deletes an existing Capacity Manager data export configuration.
+
+        EC2 ``DeleteCapacityManagerDataExport``; required: ``CapacityManagerDataExportId`` (str).
+        """
         return self.call("DeleteCapacityManagerDataExport", params)
 
     def delete_carrier_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteCarrierGateway."""
+        """Deletes a carrier gateway.
+
+        EC2 ``DeleteCarrierGateway``; required: ``CarrierGatewayId`` (str).
+        """
         return self.call("DeleteCarrierGateway", params)
 
     def delete_client_vpn_endpoint(self, **params: Any) -> dict[str, Any]:
-        """DeleteClientVpnEndpoint."""
+        """Deletes the specified Client VPN endpoint.
+
+        EC2 ``DeleteClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DeleteClientVpnEndpoint", params)
 
     def delete_client_vpn_route(self, **params: Any) -> dict[str, Any]:
-        """DeleteClientVpnRoute."""
+        """Deletes a route from a Client VPN endpoint.
+
+        EC2 ``DeleteClientVpnRoute``; required: ``ClientVpnEndpointId`` (str), ``DestinationCidrBlock`` (str).
+        """
         return self.call("DeleteClientVpnRoute", params)
 
     def delete_coip_cidr(self, **params: Any) -> dict[str, Any]:
-        """DeleteCoipCidr."""
+        """Deletes a range of customer-owned IP addresses.
+
+        EC2 ``DeleteCoipCidr``; required: ``Cidr`` (str), ``CoipPoolId`` (str).
+        """
         return self.call("DeleteCoipCidr", params)
 
     def delete_coip_pool(self, **params: Any) -> dict[str, Any]:
-        """DeleteCoipPool."""
+        """Deletes a pool of customer-owned IP (CoIP) addresses.
+
+        EC2 ``DeleteCoipPool``; required: ``CoipPoolId`` (str).
+        """
         return self.call("DeleteCoipPool", params)
 
     def delete_customer_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteCustomerGateway."""
+        """Deletes the specified customer gateway.
+
+        EC2 ``DeleteCustomerGateway``; required: ``CustomerGatewayId`` (str).
+        """
         return self.call("DeleteCustomerGateway", params)
 
     def delete_dhcp_options(self, **params: Any) -> dict[str, Any]:
-        """DeleteDhcpOptions."""
+        """Deletes the specified set of DHCP options.
+
+        EC2 ``DeleteDhcpOptions``; required: ``DhcpOptionsId`` (str).
+        """
         return self.call("DeleteDhcpOptions", params)
 
     def delete_egress_only_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteEgressOnlyInternetGateway."""
+        """Deletes an egress-only internet gateway.
+
+        EC2 ``DeleteEgressOnlyInternetGateway``; required: ``EgressOnlyInternetGatewayId`` (str).
+        """
         return self.call("DeleteEgressOnlyInternetGateway", params)
 
     def delete_fleets(self, **params: Any) -> dict[str, Any]:
-        """DeleteFleets."""
+        """Deletes the specified EC2 Fleet request.
+
+        EC2 ``DeleteFleets``; required: ``FleetIds`` (list), ``TerminateInstances`` (bool).
+        """
         return self.call("DeleteFleets", params)
 
     def delete_flow_logs(self, **params: Any) -> dict[str, Any]:
-        """DeleteFlowLogs."""
+        """Deletes one or more flow logs.
+
+        EC2 ``DeleteFlowLogs``; required: ``FlowLogIds`` (list).
+        """
         return self.call("DeleteFlowLogs", params)
 
     def delete_fpga_image(self, **params: Any) -> dict[str, Any]:
-        """DeleteFpgaImage."""
+        """Deletes the specified Amazon FPGA Image (AFI).
+
+        EC2 ``DeleteFpgaImage``; required: ``FpgaImageId`` (str).
+        """
         return self.call("DeleteFpgaImage", params)
 
     def delete_image_usage_report(self, **params: Any) -> dict[str, Any]:
-        """DeleteImageUsageReport."""
+        """Deletes the specified image usage report.
+
+        EC2 ``DeleteImageUsageReport``; required: ``ReportId`` (str).
+        """
         return self.call("DeleteImageUsageReport", params)
 
     def delete_instance_connect_endpoint(self, **params: Any) -> dict[str, Any]:
-        """DeleteInstanceConnectEndpoint."""
+        """Deletes the specified EC2 Instance Connect Endpoint.
+
+        EC2 ``DeleteInstanceConnectEndpoint``; required: ``InstanceConnectEndpointId`` (str).
+        """
         return self.call("DeleteInstanceConnectEndpoint", params)
 
     def delete_instance_event_window(self, **params: Any) -> dict[str, Any]:
-        """DeleteInstanceEventWindow."""
+        """Deletes the specified event window.
+
+        EC2 ``DeleteInstanceEventWindow``; required: ``InstanceEventWindowId`` (str).
+        """
         return self.call("DeleteInstanceEventWindow", params)
 
     def delete_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteInternetGateway."""
+        """Deletes the specified internet gateway.
+
+        EC2 ``DeleteInternetGateway``; required: ``InternetGatewayId`` (str).
+        """
         return self.call("DeleteInternetGateway", params)
 
     def delete_ipam(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpam."""
+        """Delete an IPAM.
+
+        EC2 ``DeleteIpam``; required: ``IpamId`` (str).
+        """
         return self.call("DeleteIpam", params)
 
     def delete_ipam_external_resource_verification_token(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamExternalResourceVerificationToken."""
+        """Delete a verification token.
+
+        EC2 ``DeleteIpamExternalResourceVerificationToken``; required: ``IpamExternalResourceVerificationTokenId``
+        (str).
+        """
         return self.call("DeleteIpamExternalResourceVerificationToken", params)
 
     def delete_ipam_policy(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamPolicy."""
+        """Deletes an IPAM policy.
+
+        EC2 ``DeleteIpamPolicy``; required: ``IpamPolicyId`` (str).
+        """
         return self.call("DeleteIpamPolicy", params)
 
     def delete_ipam_pool(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamPool."""
+        """Delete an IPAM pool.
+
+        EC2 ``DeleteIpamPool``; required: ``IpamPoolId`` (str).
+        """
         return self.call("DeleteIpamPool", params)
 
     def delete_ipam_prefix_list_resolver(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamPrefixListResolver."""
+        """Deletes an IPAM prefix list resolver.
+
+        EC2 ``DeleteIpamPrefixListResolver``; required: ``IpamPrefixListResolverId`` (str).
+        """
         return self.call("DeleteIpamPrefixListResolver", params)
 
     def delete_ipam_prefix_list_resolver_target(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamPrefixListResolverTarget."""
+        """Deletes an IPAM prefix list resolver target.
+
+        EC2 ``DeleteIpamPrefixListResolverTarget``; required: ``IpamPrefixListResolverTargetId`` (str).
+        """
         return self.call("DeleteIpamPrefixListResolverTarget", params)
 
     def delete_ipam_resource_discovery(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamResourceDiscovery."""
+        """Deletes an IPAM resource discovery.
+
+        EC2 ``DeleteIpamResourceDiscovery``; required: ``IpamResourceDiscoveryId`` (str).
+        """
         return self.call("DeleteIpamResourceDiscovery", params)
 
     def delete_ipam_scope(self, **params: Any) -> dict[str, Any]:
-        """DeleteIpamScope."""
+        """Delete the scope for an IPAM.
+
+        EC2 ``DeleteIpamScope``; required: ``IpamScopeId`` (str).
+        """
         return self.call("DeleteIpamScope", params)
 
     def delete_key_pair(self, **params: Any) -> dict[str, Any]:
-        """DeleteKeyPair."""
+        """Deletes the specified key pair, by removing the public key from Amazon EC2.
+
+        EC2 ``DeleteKeyPair``; no parameter is required.
+        """
         return self.call("DeleteKeyPair", params)
 
     def delete_launch_template(self, **params: Any) -> dict[str, Any]:
-        """DeleteLaunchTemplate."""
+        """Deletes a launch template.
+
+        EC2 ``DeleteLaunchTemplate``; no parameter is required.
+        """
         return self.call("DeleteLaunchTemplate", params)
 
     def delete_launch_template_versions(self, **params: Any) -> dict[str, Any]:
-        """DeleteLaunchTemplateVersions."""
+        """Deletes one or more versions of a launch template.
+
+        EC2 ``DeleteLaunchTemplateVersions``; required: ``Versions`` (list).
+        """
         return self.call("DeleteLaunchTemplateVersions", params)
 
     def delete_local_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayRoute."""
+        """Deletes the specified route from the specified local gateway route table.
+
+        EC2 ``DeleteLocalGatewayRoute``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("DeleteLocalGatewayRoute", params)
 
     def delete_local_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayRouteTable."""
+        """Deletes a local gateway route table.
+
+        EC2 ``DeleteLocalGatewayRouteTable``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("DeleteLocalGatewayRouteTable", params)
 
     def delete_local_gateway_route_table_virtual_interface_group_association(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation."""
+        """Deletes a local gateway route table virtual interface group association.
+
+        EC2 ``DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation``; required:
+        ``LocalGatewayRouteTableVirtualInterfaceGroupAssociationId`` (str).
+        """
         return self.call("DeleteLocalGatewayRouteTableVirtualInterfaceGroupAssociation", params)
 
     def delete_local_gateway_route_table_vpc_association(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayRouteTableVpcAssociation."""
+        """Deletes the specified association between a VPC and local gateway route table.
+
+        EC2 ``DeleteLocalGatewayRouteTableVpcAssociation``; required: ``LocalGatewayRouteTableVpcAssociationId``
+        (str).
+        """
         return self.call("DeleteLocalGatewayRouteTableVpcAssociation", params)
 
     def delete_local_gateway_virtual_interface(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayVirtualInterface."""
+        """Deletes the specified local gateway virtual interface.
+
+        EC2 ``DeleteLocalGatewayVirtualInterface``; required: ``LocalGatewayVirtualInterfaceId`` (str).
+        """
         return self.call("DeleteLocalGatewayVirtualInterface", params)
 
     def delete_local_gateway_virtual_interface_group(self, **params: Any) -> dict[str, Any]:
-        """DeleteLocalGatewayVirtualInterfaceGroup."""
+        """Delete the specified local gateway interface group.
+
+        EC2 ``DeleteLocalGatewayVirtualInterfaceGroup``; required: ``LocalGatewayVirtualInterfaceGroupId`` (str).
+        """
         return self.call("DeleteLocalGatewayVirtualInterfaceGroup", params)
 
     def delete_managed_prefix_list(self, **params: Any) -> dict[str, Any]:
-        """DeleteManagedPrefixList."""
+        """Deletes the specified managed prefix list.
+
+        EC2 ``DeleteManagedPrefixList``; required: ``PrefixListId`` (str).
+        """
         return self.call("DeleteManagedPrefixList", params)
 
     def delete_nat_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteNatGateway."""
+        """Deletes the specified NAT gateway.
+
+        EC2 ``DeleteNatGateway``; required: ``NatGatewayId`` (str).
+        """
         return self.call("DeleteNatGateway", params)
 
     def delete_network_acl(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkAcl."""
+        """Deletes the specified network ACL.
+
+        EC2 ``DeleteNetworkAcl``; required: ``NetworkAclId`` (str).
+        """
         return self.call("DeleteNetworkAcl", params)
 
     def delete_network_acl_entry(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkAclEntry."""
+        """Deletes the specified ingress or egress entry (rule) from the specified network ACL.
+
+        EC2 ``DeleteNetworkAclEntry``; required: ``Egress`` (bool), ``NetworkAclId`` (str), ``RuleNumber`` (int).
+        """
         return self.call("DeleteNetworkAclEntry", params)
 
     def delete_network_insights_access_scope(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInsightsAccessScope."""
+        """Deletes the specified Network Access Scope.
+
+        EC2 ``DeleteNetworkInsightsAccessScope``; required: ``NetworkInsightsAccessScopeId`` (str).
+        """
         return self.call("DeleteNetworkInsightsAccessScope", params)
 
     def delete_network_insights_access_scope_analysis(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInsightsAccessScopeAnalysis."""
+        """Deletes the specified Network Access Scope analysis.
+
+        EC2 ``DeleteNetworkInsightsAccessScopeAnalysis``; required: ``NetworkInsightsAccessScopeAnalysisId`` (str).
+        """
         return self.call("DeleteNetworkInsightsAccessScopeAnalysis", params)
 
     def delete_network_insights_analysis(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInsightsAnalysis."""
+        """Deletes the specified network insights analysis.
+
+        EC2 ``DeleteNetworkInsightsAnalysis``; required: ``NetworkInsightsAnalysisId`` (str).
+        """
         return self.call("DeleteNetworkInsightsAnalysis", params)
 
     def delete_network_insights_path(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInsightsPath."""
+        """Deletes the specified path.
+
+        EC2 ``DeleteNetworkInsightsPath``; required: ``NetworkInsightsPathId`` (str).
+        """
         return self.call("DeleteNetworkInsightsPath", params)
 
     def delete_network_interface(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInterface."""
+        """Deletes the specified network interface.
+
+        EC2 ``DeleteNetworkInterface``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("DeleteNetworkInterface", params)
 
     def delete_network_interface_permission(self, **params: Any) -> dict[str, Any]:
-        """DeleteNetworkInterfacePermission."""
+        """Deletes a permission for a network interface.
+
+        EC2 ``DeleteNetworkInterfacePermission``; required: ``NetworkInterfacePermissionId`` (str).
+        """
         return self.call("DeleteNetworkInterfacePermission", params)
 
     def delete_placement_group(self, **params: Any) -> dict[str, Any]:
-        """DeletePlacementGroup."""
+        """Deletes the specified placement group.
+
+        EC2 ``DeletePlacementGroup``; required: ``GroupName`` (str).
+        """
         return self.call("DeletePlacementGroup", params)
 
     def delete_public_ipv4_pool(self, **params: Any) -> dict[str, Any]:
-        """DeletePublicIpv4Pool."""
+        """Delete a public IPv4 pool.
+
+        EC2 ``DeletePublicIpv4Pool``; required: ``PoolId`` (str).
+        """
         return self.call("DeletePublicIpv4Pool", params)
 
     def delete_queued_reserved_instances(self, **params: Any) -> dict[str, Any]:
-        """DeleteQueuedReservedInstances."""
+        """Deletes the queued purchases for the specified Reserved Instances.
+
+        EC2 ``DeleteQueuedReservedInstances``; required: ``ReservedInstancesIds`` (list).
+        """
         return self.call("DeleteQueuedReservedInstances", params)
 
     def delete_route(self, **params: Any) -> dict[str, Any]:
-        """DeleteRoute."""
+        """Deletes the specified route from the specified route table.
+
+        EC2 ``DeleteRoute``; required: ``RouteTableId`` (str).
+        """
         return self.call("DeleteRoute", params)
 
     def delete_route_server(self, **params: Any) -> dict[str, Any]:
-        """DeleteRouteServer."""
+        """Deletes the specified route server.
+
+        EC2 ``DeleteRouteServer``; required: ``RouteServerId`` (str).
+        """
         return self.call("DeleteRouteServer", params)
 
     def delete_route_server_endpoint(self, **params: Any) -> dict[str, Any]:
-        """DeleteRouteServerEndpoint."""
+        """Deletes the specified route server endpoint.
+
+        EC2 ``DeleteRouteServerEndpoint``; required: ``RouteServerEndpointId`` (str).
+        """
         return self.call("DeleteRouteServerEndpoint", params)
 
     def delete_route_server_peer(self, **params: Any) -> dict[str, Any]:
-        """DeleteRouteServerPeer."""
+        """Deletes the specified BGP peer from a route server.
+
+        EC2 ``DeleteRouteServerPeer``; required: ``RouteServerPeerId`` (str).
+        """
         return self.call("DeleteRouteServerPeer", params)
 
     def delete_route_table(self, **params: Any) -> dict[str, Any]:
-        """DeleteRouteTable."""
+        """Deletes the specified route table.
+
+        EC2 ``DeleteRouteTable``; required: ``RouteTableId`` (str).
+        """
         return self.call("DeleteRouteTable", params)
 
     def delete_secondary_network(self, **params: Any) -> dict[str, Any]:
-        """DeleteSecondaryNetwork."""
+        """Deletes a secondary network.
+
+        EC2 ``DeleteSecondaryNetwork``; required: ``SecondaryNetworkId`` (str).
+        """
         return self.call("DeleteSecondaryNetwork", params)
 
     def delete_secondary_subnet(self, **params: Any) -> dict[str, Any]:
-        """DeleteSecondarySubnet."""
+        """Deletes a secondary subnet.
+
+        EC2 ``DeleteSecondarySubnet``; required: ``SecondarySubnetId`` (str).
+        """
         return self.call("DeleteSecondarySubnet", params)
 
     def delete_security_group(self, **params: Any) -> dict[str, Any]:
-        """DeleteSecurityGroup."""
+        """Deletes a security group.
+
+        EC2 ``DeleteSecurityGroup``; no parameter is required.
+        """
         return self.call("DeleteSecurityGroup", params)
 
     def delete_snapshot(self, **params: Any) -> dict[str, Any]:
-        """DeleteSnapshot."""
+        """Deletes the specified snapshot.
+
+        EC2 ``DeleteSnapshot``; required: ``SnapshotId`` (str).
+        """
         return self.call("DeleteSnapshot", params)
 
     def delete_spot_datafeed_subscription(self, **params: Any) -> dict[str, Any]:
-        """DeleteSpotDatafeedSubscription."""
+        """Deletes the data feed for Spot Instances.
+
+        EC2 ``DeleteSpotDatafeedSubscription``; no parameter is required.
+        """
         return self.call("DeleteSpotDatafeedSubscription", params)
 
     def delete_subnet(self, **params: Any) -> dict[str, Any]:
-        """DeleteSubnet."""
+        """Deletes the specified subnet.
+
+        EC2 ``DeleteSubnet``; required: ``SubnetId`` (str).
+        """
         return self.call("DeleteSubnet", params)
 
     def delete_subnet_cidr_reservation(self, **params: Any) -> dict[str, Any]:
-        """DeleteSubnetCidrReservation."""
+        """Deletes a subnet CIDR reservation.
+
+        EC2 ``DeleteSubnetCidrReservation``; required: ``SubnetCidrReservationId`` (str).
+        """
         return self.call("DeleteSubnetCidrReservation", params)
 
     def delete_tags(self, **params: Any) -> dict[str, Any]:
-        """DeleteTags."""
+        """Deletes the specified set of tags from the specified set of resources.
+
+        EC2 ``DeleteTags``; required: ``Resources`` (list).
+        """
         return self.call("DeleteTags", params)
 
     def delete_traffic_mirror_filter(self, **params: Any) -> dict[str, Any]:
-        """DeleteTrafficMirrorFilter."""
+        """Deletes the specified Traffic Mirror filter.
+
+        EC2 ``DeleteTrafficMirrorFilter``; required: ``TrafficMirrorFilterId`` (str).
+        """
         return self.call("DeleteTrafficMirrorFilter", params)
 
     def delete_traffic_mirror_filter_rule(self, **params: Any) -> dict[str, Any]:
-        """DeleteTrafficMirrorFilterRule."""
+        """Deletes the specified Traffic Mirror rule.
+
+        EC2 ``DeleteTrafficMirrorFilterRule``; required: ``TrafficMirrorFilterRuleId`` (str).
+        """
         return self.call("DeleteTrafficMirrorFilterRule", params)
 
     def delete_traffic_mirror_session(self, **params: Any) -> dict[str, Any]:
-        """DeleteTrafficMirrorSession."""
+        """Deletes the specified Traffic Mirror session.
+
+        EC2 ``DeleteTrafficMirrorSession``; required: ``TrafficMirrorSessionId`` (str).
+        """
         return self.call("DeleteTrafficMirrorSession", params)
 
     def delete_traffic_mirror_target(self, **params: Any) -> dict[str, Any]:
-        """DeleteTrafficMirrorTarget."""
+        """Deletes the specified Traffic Mirror target.
+
+        EC2 ``DeleteTrafficMirrorTarget``; required: ``TrafficMirrorTargetId`` (str).
+        """
         return self.call("DeleteTrafficMirrorTarget", params)
 
     def delete_transit_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGateway."""
+        """Deletes the specified transit gateway.
+
+        EC2 ``DeleteTransitGateway``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("DeleteTransitGateway", params)
 
     def delete_transit_gateway_client_vpn_attachment(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayClientVpnAttachment."""
+        """Deletes a Transit Gateway attachment for a Client VPN endpoint.
+
+        EC2 ``DeleteTransitGatewayClientVpnAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("DeleteTransitGatewayClientVpnAttachment", params)
 
     def delete_transit_gateway_connect(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayConnect."""
+        """Deletes the specified Connect attachment.
+
+        EC2 ``DeleteTransitGatewayConnect``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("DeleteTransitGatewayConnect", params)
 
     def delete_transit_gateway_connect_peer(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayConnectPeer."""
+        """Deletes the specified Connect peer.
+
+        EC2 ``DeleteTransitGatewayConnectPeer``; required: ``TransitGatewayConnectPeerId`` (str).
+        """
         return self.call("DeleteTransitGatewayConnectPeer", params)
 
     def delete_transit_gateway_metering_policy(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayMeteringPolicy."""
+        """Deletes a transit gateway metering policy.
+
+        EC2 ``DeleteTransitGatewayMeteringPolicy``; required: ``TransitGatewayMeteringPolicyId`` (str).
+        """
         return self.call("DeleteTransitGatewayMeteringPolicy", params)
 
     def delete_transit_gateway_metering_policy_entry(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayMeteringPolicyEntry."""
+        """Deletes an entry from a transit gateway metering policy.
+
+        EC2 ``DeleteTransitGatewayMeteringPolicyEntry``; required: ``PolicyRuleNumber`` (int),
+        ``TransitGatewayMeteringPolicyId`` (str).
+        """
         return self.call("DeleteTransitGatewayMeteringPolicyEntry", params)
 
     def delete_transit_gateway_multicast_domain(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayMulticastDomain."""
+        """Deletes the specified transit gateway multicast domain.
+
+        EC2 ``DeleteTransitGatewayMulticastDomain``; required: ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("DeleteTransitGatewayMulticastDomain", params)
 
     def delete_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayPeeringAttachment."""
+        """Deletes a transit gateway peering attachment.
+
+        EC2 ``DeleteTransitGatewayPeeringAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("DeleteTransitGatewayPeeringAttachment", params)
 
     def delete_transit_gateway_policy_table(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayPolicyTable."""
+        """Deletes the specified transit gateway policy table.
+
+        EC2 ``DeleteTransitGatewayPolicyTable``; required: ``TransitGatewayPolicyTableId`` (str).
+        """
         return self.call("DeleteTransitGatewayPolicyTable", params)
 
     def delete_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayPrefixListReference."""
+        """Deletes a reference (route) to a prefix list in a specified transit gateway route table.
+
+        EC2 ``DeleteTransitGatewayPrefixListReference``; required: ``PrefixListId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("DeleteTransitGatewayPrefixListReference", params)
 
     def delete_transit_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayRoute."""
+        """Deletes the specified route from the specified transit gateway route table.
+
+        EC2 ``DeleteTransitGatewayRoute``; required: ``DestinationCidrBlock`` (str), ``TransitGatewayRouteTableId``
+        (str).
+        """
         return self.call("DeleteTransitGatewayRoute", params)
 
     def delete_transit_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayRouteTable."""
+        """Deletes the specified transit gateway route table.
+
+        EC2 ``DeleteTransitGatewayRouteTable``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("DeleteTransitGatewayRouteTable", params)
 
     def delete_transit_gateway_route_table_announcement(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayRouteTableAnnouncement."""
+        """Advertises to the transit gateway that a transit gateway route table is deleted.
+
+        EC2 ``DeleteTransitGatewayRouteTableAnnouncement``; required: ``TransitGatewayRouteTableAnnouncementId``
+        (str).
+        """
         return self.call("DeleteTransitGatewayRouteTableAnnouncement", params)
 
     def delete_transit_gateway_vpc_attachment(self, **params: Any) -> dict[str, Any]:
-        """DeleteTransitGatewayVpcAttachment."""
+        """Deletes the specified VPC attachment.
+
+        EC2 ``DeleteTransitGatewayVpcAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("DeleteTransitGatewayVpcAttachment", params)
 
     def delete_verified_access_endpoint(self, **params: Any) -> dict[str, Any]:
-        """DeleteVerifiedAccessEndpoint."""
+        """Delete an Amazon Web Services Verified Access endpoint.
+
+        EC2 ``DeleteVerifiedAccessEndpoint``; required: ``VerifiedAccessEndpointId`` (str).
+        """
         return self.call("DeleteVerifiedAccessEndpoint", params)
 
     def delete_verified_access_group(self, **params: Any) -> dict[str, Any]:
-        """DeleteVerifiedAccessGroup."""
+        """Delete an Amazon Web Services Verified Access group.
+
+        EC2 ``DeleteVerifiedAccessGroup``; required: ``VerifiedAccessGroupId`` (str).
+        """
         return self.call("DeleteVerifiedAccessGroup", params)
 
     def delete_verified_access_instance(self, **params: Any) -> dict[str, Any]:
-        """DeleteVerifiedAccessInstance."""
+        """Delete an Amazon Web Services Verified Access instance.
+
+        EC2 ``DeleteVerifiedAccessInstance``; required: ``VerifiedAccessInstanceId`` (str).
+        """
         return self.call("DeleteVerifiedAccessInstance", params)
 
     def delete_verified_access_trust_provider(self, **params: Any) -> dict[str, Any]:
-        """DeleteVerifiedAccessTrustProvider."""
+        """Delete an Amazon Web Services Verified Access trust provider.
+
+        EC2 ``DeleteVerifiedAccessTrustProvider``; required: ``VerifiedAccessTrustProviderId`` (str).
+        """
         return self.call("DeleteVerifiedAccessTrustProvider", params)
 
     def delete_volume(self, **params: Any) -> dict[str, Any]:
-        """DeleteVolume."""
+        """Deletes the specified EBS volume.
+
+        EC2 ``DeleteVolume``; required: ``VolumeId`` (str).
+        """
         return self.call("DeleteVolume", params)
 
     def delete_vpc(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpc."""
+        """Deletes the specified VPC.
+
+        EC2 ``DeleteVpc``; required: ``VpcId`` (str).
+        """
         return self.call("DeleteVpc", params)
 
     def delete_vpc_block_public_access_exclusion(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcBlockPublicAccessExclusion."""
+        """Delete a VPC Block Public Access (BPA) exclusion.
+
+        EC2 ``DeleteVpcBlockPublicAccessExclusion``; required: ``ExclusionId`` (str).
+        """
         return self.call("DeleteVpcBlockPublicAccessExclusion", params)
 
     def delete_vpc_encryption_control(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcEncryptionControl."""
+        """Deletes a VPC Encryption Control configuration.
+
+        EC2 ``DeleteVpcEncryptionControl``; required: ``VpcEncryptionControlId`` (str).
+        """
         return self.call("DeleteVpcEncryptionControl", params)
 
     def delete_vpc_endpoint_connection_notifications(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcEndpointConnectionNotifications."""
+        """Deletes the specified VPC endpoint connection notifications.
+
+        EC2 ``DeleteVpcEndpointConnectionNotifications``; required: ``ConnectionNotificationIds`` (list).
+        """
         return self.call("DeleteVpcEndpointConnectionNotifications", params)
 
     def delete_vpc_endpoint_service_configurations(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcEndpointServiceConfigurations."""
+        """Deletes the specified VPC endpoint service configurations.
+
+        EC2 ``DeleteVpcEndpointServiceConfigurations``; required: ``ServiceIds`` (list).
+        """
         return self.call("DeleteVpcEndpointServiceConfigurations", params)
 
     def delete_vpc_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcEndpoints."""
+        """Deletes the specified VPC endpoints.
+
+        EC2 ``DeleteVpcEndpoints``; required: ``VpcEndpointIds`` (list).
+        """
         return self.call("DeleteVpcEndpoints", params)
 
     def delete_vpc_peering_connection(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpcPeeringConnection."""
+        """Deletes a VPC peering connection.
+
+        EC2 ``DeleteVpcPeeringConnection``; required: ``VpcPeeringConnectionId`` (str).
+        """
         return self.call("DeleteVpcPeeringConnection", params)
 
     def delete_vpn_concentrator(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpnConcentrator."""
+        """Deletes the specified VPN concentrator.
+
+        EC2 ``DeleteVpnConcentrator``; required: ``VpnConcentratorId`` (str).
+        """
         return self.call("DeleteVpnConcentrator", params)
 
     def delete_vpn_connection(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpnConnection."""
+        """Deletes the specified VPN connection.
+
+        EC2 ``DeleteVpnConnection``; required: ``VpnConnectionId`` (str).
+        """
         return self.call("DeleteVpnConnection", params)
 
     def delete_vpn_connection_route(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpnConnectionRoute."""
+        """Deletes the specified static route associated with a VPN connection between an existing virtual private
+        gateway and a VPN customer gateway.
+
+        EC2 ``DeleteVpnConnectionRoute``; required: ``DestinationCidrBlock`` (str), ``VpnConnectionId`` (str).
+        """
         return self.call("DeleteVpnConnectionRoute", params)
 
     def delete_vpn_gateway(self, **params: Any) -> dict[str, Any]:
-        """DeleteVpnGateway."""
+        """Deletes the specified virtual private gateway.
+
+        EC2 ``DeleteVpnGateway``; required: ``VpnGatewayId`` (str).
+        """
         return self.call("DeleteVpnGateway", params)
 
     def deprovision_byoip_cidr(self, **params: Any) -> dict[str, Any]:
-        """DeprovisionByoipCidr."""
+        """Releases the specified address range that you provisioned for use with your Amazon Web Services resources
+        through bring your own IP addresses (BYOIP) and deletes the corresponding address pool.
+
+        EC2 ``DeprovisionByoipCidr``; required: ``Cidr`` (str).
+        """
         return self.call("DeprovisionByoipCidr", params)
 
     def deprovision_ipam_byoasn(self, **params: Any) -> dict[str, Any]:
-        """DeprovisionIpamByoasn."""
+        """Deprovisions your Autonomous System Number (ASN) from your Amazon Web Services account.
+
+        EC2 ``DeprovisionIpamByoasn``; required: ``Asn`` (str), ``IpamId`` (str).
+        """
         return self.call("DeprovisionIpamByoasn", params)
 
     def deprovision_ipam_pool_cidr(self, **params: Any) -> dict[str, Any]:
-        """DeprovisionIpamPoolCidr."""
+        """Deprovision a CIDR provisioned from an IPAM pool.
+
+        EC2 ``DeprovisionIpamPoolCidr``; required: ``IpamPoolId`` (str).
+        """
         return self.call("DeprovisionIpamPoolCidr", params)
 
     def deprovision_public_ipv4_pool_cidr(self, **params: Any) -> dict[str, Any]:
-        """DeprovisionPublicIpv4PoolCidr."""
+        """Deprovision a CIDR from a public IPv4 pool.
+
+        EC2 ``DeprovisionPublicIpv4PoolCidr``; required: ``Cidr`` (str), ``PoolId`` (str).
+        """
         return self.call("DeprovisionPublicIpv4PoolCidr", params)
 
     def deregister_image(self, **params: Any) -> dict[str, Any]:
-        """DeregisterImage."""
+        """Deregisters the specified AMI.
+
+        EC2 ``DeregisterImage``; required: ``ImageId`` (str).
+        """
         return self.call("DeregisterImage", params)
 
     def deregister_instance_event_notification_attributes(self, **params: Any) -> dict[str, Any]:
-        """DeregisterInstanceEventNotificationAttributes."""
+        """Deregisters tag keys to prevent tags that have the specified tag keys from being included in scheduled event
+        notifications for resources in the Region.
+
+        EC2 ``DeregisterInstanceEventNotificationAttributes``; required: ``InstanceTagAttribute`` (dict).
+        """
         return self.call("DeregisterInstanceEventNotificationAttributes", params)
 
     def deregister_transit_gateway_multicast_group_members(self, **params: Any) -> dict[str, Any]:
-        """DeregisterTransitGatewayMulticastGroupMembers."""
+        """Deregisters the specified members (network interfaces) from the transit gateway multicast group.
+
+        EC2 ``DeregisterTransitGatewayMulticastGroupMembers``; no parameter is required.
+        """
         return self.call("DeregisterTransitGatewayMulticastGroupMembers", params)
 
     def deregister_transit_gateway_multicast_group_sources(self, **params: Any) -> dict[str, Any]:
-        """DeregisterTransitGatewayMulticastGroupSources."""
+        """Deregisters the specified sources (network interfaces) from the transit gateway multicast group.
+
+        EC2 ``DeregisterTransitGatewayMulticastGroupSources``; no parameter is required.
+        """
         return self.call("DeregisterTransitGatewayMulticastGroupSources", params)
 
     def describe_account_attributes(self, **params: Any) -> dict[str, Any]:
-        """DescribeAccountAttributes."""
+        """Describes attributes of your Amazon Web Services account.
+
+        EC2 ``DescribeAccountAttributes``; no parameter is required.
+        """
         return self.call("DescribeAccountAttributes", params)
 
     def describe_address_transfers(self, **params: Any) -> dict[str, Any]:
-        """DescribeAddressTransfers."""
+        """Describes an Elastic IP address transfer.
+
+        EC2 ``DescribeAddressTransfers``; no parameter is required.
+        """
         return self.call("DescribeAddressTransfers", params)
 
     def describe_addresses(self, **params: Any) -> dict[str, Any]:
-        """DescribeAddresses."""
+        """Describes the specified Elastic IP addresses or all of your Elastic IP addresses.
+
+        EC2 ``DescribeAddresses``; no parameter is required.
+        """
         return self.call("DescribeAddresses", params)
 
     def describe_addresses_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeAddressesAttribute."""
+        """Describes the attributes of the specified Elastic IP addresses.
+
+        EC2 ``DescribeAddressesAttribute``; no parameter is required.
+        """
         return self.call("DescribeAddressesAttribute", params)
 
     def describe_aggregate_id_format(self, **params: Any) -> dict[str, Any]:
-        """DescribeAggregateIdFormat."""
+        """Describes the longer ID format settings for all resource types in a specific Region.
+
+        EC2 ``DescribeAggregateIdFormat``; no parameter is required.
+        """
         return self.call("DescribeAggregateIdFormat", params)
 
     def describe_availability_zones(self, **params: Any) -> dict[str, Any]:
-        """DescribeAvailabilityZones."""
+        """Describes the Availability Zones, Local Zones, and Wavelength Zones that are available to you.
+
+        EC2 ``DescribeAvailabilityZones``; no parameter is required.
+        """
         return self.call("DescribeAvailabilityZones", params)
 
     def describe_aws_network_performance_metric_subscriptions(self, **params: Any) -> dict[str, Any]:
-        """DescribeAwsNetworkPerformanceMetricSubscriptions."""
+        """Describes the current Infrastructure Performance metric subscriptions.
+
+        EC2 ``DescribeAwsNetworkPerformanceMetricSubscriptions``; no parameter is required.
+        """
         return self.call("DescribeAwsNetworkPerformanceMetricSubscriptions", params)
 
     def describe_bundle_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeBundleTasks."""
+        """Describes the specified bundle tasks or all of your bundle tasks.
+
+        EC2 ``DescribeBundleTasks``; no parameter is required.
+        """
         return self.call("DescribeBundleTasks", params)
 
     def describe_byoip_cidrs(self, **params: Any) -> dict[str, Any]:
-        """DescribeByoipCidrs."""
+        """Describes the IP address ranges that were provisioned for use with Amazon Web Services resources through
+        through bring your own IP addresses (BYOIP).
+
+        EC2 ``DescribeByoipCidrs``; required: ``MaxResults`` (int).
+        """
         return self.call("DescribeByoipCidrs", params)
 
     def describe_capacity_block_extension_history(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityBlockExtensionHistory."""
+        """Describes the events for the specified Capacity Block extension during the specified time.
+
+        EC2 ``DescribeCapacityBlockExtensionHistory``; no parameter is required.
+        """
         return self.call("DescribeCapacityBlockExtensionHistory", params)
 
     def describe_capacity_block_extension_offerings(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityBlockExtensionOfferings."""
+        """Describes Capacity Block extension offerings available for purchase in the Amazon Web Services Region that
+        you're currently using.
+
+        EC2 ``DescribeCapacityBlockExtensionOfferings``; required: ``CapacityBlockExtensionDurationHours`` (int),
+        ``CapacityReservationId`` (str).
+        """
         return self.call("DescribeCapacityBlockExtensionOfferings", params)
 
     def describe_capacity_block_offerings(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityBlockOfferings."""
+        """Describes Capacity Block offerings available for purchase in the Amazon Web Services Region that you're
+        currently using.
+
+        EC2 ``DescribeCapacityBlockOfferings``; required: ``CapacityDurationHours`` (int).
+        """
         return self.call("DescribeCapacityBlockOfferings", params)
 
     def describe_capacity_block_status(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityBlockStatus."""
+        """Describes the availability of capacity for the specified Capacity blocks, or all of your Capacity Blocks.
+
+        EC2 ``DescribeCapacityBlockStatus``; no parameter is required.
+        """
         return self.call("DescribeCapacityBlockStatus", params)
 
     def describe_capacity_blocks(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityBlocks."""
+        """Describes details about Capacity Blocks in the Amazon Web Services Region that you're currently using.
+
+        EC2 ``DescribeCapacityBlocks``; no parameter is required.
+        """
         return self.call("DescribeCapacityBlocks", params)
 
     def describe_capacity_manager_data_exports(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityManagerDataExports."""
+        """Describes one or more Capacity Manager data export configurations.
+
+        EC2 ``DescribeCapacityManagerDataExports``; no parameter is required.
+        """
         return self.call("DescribeCapacityManagerDataExports", params)
 
     def describe_capacity_reservation_billing_requests(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityReservationBillingRequests."""
+        """Describes a request to assign the billing of the unused capacity of a Capacity Reservation.
+
+        EC2 ``DescribeCapacityReservationBillingRequests``; required: ``Role`` (str).
+        """
         return self.call("DescribeCapacityReservationBillingRequests", params)
 
     def describe_capacity_reservation_fleets(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityReservationFleets."""
+        """Describes one or more Capacity Reservation Fleets.
+
+        EC2 ``DescribeCapacityReservationFleets``; no parameter is required.
+        """
         return self.call("DescribeCapacityReservationFleets", params)
 
     def describe_capacity_reservation_topology(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityReservationTopology."""
+        """Describes a tree-based hierarchy that represents the physical host placement of your pending or active
+        Capacity Reservations within an Availability Zone or Local Zone.
+
+        EC2 ``DescribeCapacityReservationTopology``; no parameter is required.
+        """
         return self.call("DescribeCapacityReservationTopology", params)
 
     def describe_capacity_reservations(self, **params: Any) -> dict[str, Any]:
-        """DescribeCapacityReservations."""
+        """Describes one or more of your Capacity Reservations.
+
+        EC2 ``DescribeCapacityReservations``; no parameter is required.
+        """
         return self.call("DescribeCapacityReservations", params)
 
     def describe_carrier_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeCarrierGateways."""
+        """Describes one or more of your carrier gateways.
+
+        EC2 ``DescribeCarrierGateways``; no parameter is required.
+        """
         return self.call("DescribeCarrierGateways", params)
 
     def describe_classic_link_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeClassicLinkInstances."""
+        """This action is deprecated.
+
+        EC2 ``DescribeClassicLinkInstances``; no parameter is required.
+        """
         return self.call("DescribeClassicLinkInstances", params)
 
     def describe_client_vpn_authorization_rules(self, **params: Any) -> dict[str, Any]:
-        """DescribeClientVpnAuthorizationRules."""
+        """Describes the authorization rules for a specified Client VPN endpoint.
+
+        EC2 ``DescribeClientVpnAuthorizationRules``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DescribeClientVpnAuthorizationRules", params)
 
     def describe_client_vpn_connections(self, **params: Any) -> dict[str, Any]:
-        """DescribeClientVpnConnections."""
+        """Describes active client connections and connections that have been terminated within the last 60 minutes for
+        the specified Client VPN endpoint.
+
+        EC2 ``DescribeClientVpnConnections``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DescribeClientVpnConnections", params)
 
     def describe_client_vpn_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DescribeClientVpnEndpoints."""
+        """Describes one or more Client VPN endpoints in the account.
+
+        EC2 ``DescribeClientVpnEndpoints``; no parameter is required.
+        """
         return self.call("DescribeClientVpnEndpoints", params)
 
     def describe_client_vpn_routes(self, **params: Any) -> dict[str, Any]:
-        """DescribeClientVpnRoutes."""
+        """Describes the routes for the specified Client VPN endpoint.
+
+        EC2 ``DescribeClientVpnRoutes``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DescribeClientVpnRoutes", params)
 
     def describe_client_vpn_target_networks(self, **params: Any) -> dict[str, Any]:
-        """DescribeClientVpnTargetNetworks."""
+        """Describes the target networks associated with the specified Client VPN endpoint.
+
+        EC2 ``DescribeClientVpnTargetNetworks``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DescribeClientVpnTargetNetworks", params)
 
     def describe_coip_pools(self, **params: Any) -> dict[str, Any]:
-        """DescribeCoipPools."""
+        """Describes the specified customer-owned address pools or all of your customer-owned address pools.
+
+        EC2 ``DescribeCoipPools``; no parameter is required.
+        """
         return self.call("DescribeCoipPools", params)
 
     def describe_conversion_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeConversionTasks."""
+        """Describes the specified conversion tasks or all your conversion tasks.
+
+        EC2 ``DescribeConversionTasks``; no parameter is required.
+        """
         return self.call("DescribeConversionTasks", params)
 
     def describe_customer_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeCustomerGateways."""
+        """Describes one or more of your VPN customer gateways.
+
+        EC2 ``DescribeCustomerGateways``; no parameter is required.
+        """
         return self.call("DescribeCustomerGateways", params)
 
     def describe_declarative_policies_reports(self, **params: Any) -> dict[str, Any]:
-        """DescribeDeclarativePoliciesReports."""
+        """Describes the metadata of an account status report, including the status of the report.
+
+        EC2 ``DescribeDeclarativePoliciesReports``; no parameter is required.
+        """
         return self.call("DescribeDeclarativePoliciesReports", params)
 
     def describe_dhcp_options(self, **params: Any) -> dict[str, Any]:
-        """DescribeDhcpOptions."""
+        """Describes your DHCP option sets.
+
+        EC2 ``DescribeDhcpOptions``; no parameter is required.
+        """
         return self.call("DescribeDhcpOptions", params)
 
     def describe_egress_only_internet_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeEgressOnlyInternetGateways."""
+        """Describes your egress-only internet gateways.
+
+        EC2 ``DescribeEgressOnlyInternetGateways``; no parameter is required.
+        """
         return self.call("DescribeEgressOnlyInternetGateways", params)
 
     def describe_elastic_gpus(self, **params: Any) -> dict[str, Any]:
-        """DescribeElasticGpus."""
+        """Amazon Elastic Graphics reached end of life on January 8, 2024.
+
+        EC2 ``DescribeElasticGpus``; no parameter is required.
+        """
         return self.call("DescribeElasticGpus", params)
 
     def describe_export_image_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeExportImageTasks."""
+        """Describes the specified export image tasks or all of your export image tasks.
+
+        EC2 ``DescribeExportImageTasks``; no parameter is required.
+        """
         return self.call("DescribeExportImageTasks", params)
 
     def describe_export_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeExportTasks."""
+        """Describes the specified export instance tasks or all of your export instance tasks.
+
+        EC2 ``DescribeExportTasks``; no parameter is required.
+        """
         return self.call("DescribeExportTasks", params)
 
     def describe_fast_launch_images(self, **params: Any) -> dict[str, Any]:
-        """DescribeFastLaunchImages."""
+        """Describe details for Windows AMIs that are configured for Windows fast launch.
+
+        EC2 ``DescribeFastLaunchImages``; no parameter is required.
+        """
         return self.call("DescribeFastLaunchImages", params)
 
     def describe_fast_snapshot_restores(self, **params: Any) -> dict[str, Any]:
-        """DescribeFastSnapshotRestores."""
+        """Describes the state of fast snapshot restores for your snapshots.
+
+        EC2 ``DescribeFastSnapshotRestores``; no parameter is required.
+        """
         return self.call("DescribeFastSnapshotRestores", params)
 
     def describe_fleet_history(self, **params: Any) -> dict[str, Any]:
-        """DescribeFleetHistory."""
+        """Describes the events for the specified EC2 Fleet during the specified time.
+
+        EC2 ``DescribeFleetHistory``; required: ``FleetId`` (str), ``StartTime`` (datetime).
+        """
         return self.call("DescribeFleetHistory", params)
 
     def describe_fleet_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeFleetInstances."""
+        """Describes the running instances for the specified EC2 Fleet.
+
+        EC2 ``DescribeFleetInstances``; required: ``FleetId`` (str).
+        """
         return self.call("DescribeFleetInstances", params)
 
     def describe_fleets(self, **params: Any) -> dict[str, Any]:
-        """DescribeFleets."""
+        """Describes the specified EC2 Fleet or all of your EC2 Fleets.
+
+        EC2 ``DescribeFleets``; no parameter is required.
+        """
         return self.call("DescribeFleets", params)
 
     def describe_flow_logs(self, **params: Any) -> dict[str, Any]:
-        """DescribeFlowLogs."""
+        """Describes one or more flow logs.
+
+        EC2 ``DescribeFlowLogs``; no parameter is required. ``Filters`` is accepted for ``Filter``, as boto3
+        documents it.
+        """
         return self.call("DescribeFlowLogs", params)
 
     def describe_fpga_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeFpgaImageAttribute."""
+        """Describes the specified attribute of the specified Amazon FPGA Image (AFI).
+
+        EC2 ``DescribeFpgaImageAttribute``; required: ``Attribute`` (str), ``FpgaImageId`` (str).
+        """
         return self.call("DescribeFpgaImageAttribute", params)
 
     def describe_fpga_images(self, **params: Any) -> dict[str, Any]:
-        """DescribeFpgaImages."""
+        """Describes the Amazon FPGA Images (AFIs) available to you.
+
+        EC2 ``DescribeFpgaImages``; no parameter is required.
+        """
         return self.call("DescribeFpgaImages", params)
 
     def describe_host_reservation_offerings(self, **params: Any) -> dict[str, Any]:
-        """DescribeHostReservationOfferings."""
+        """Describes the Dedicated Host reservations that are available to purchase.
+
+        EC2 ``DescribeHostReservationOfferings``; no parameter is required. ``Filters`` is accepted for ``Filter``,
+        as boto3 documents it.
+        """
         return self.call("DescribeHostReservationOfferings", params)
 
     def describe_host_reservations(self, **params: Any) -> dict[str, Any]:
-        """DescribeHostReservations."""
+        """Describes reservations that are associated with Dedicated Hosts in your account.
+
+        EC2 ``DescribeHostReservations``; no parameter is required. ``Filters`` is accepted for ``Filter``, as boto3
+        documents it.
+        """
         return self.call("DescribeHostReservations", params)
 
     def describe_hosts(self, **params: Any) -> dict[str, Any]:
-        """DescribeHosts."""
+        """Describes the specified Dedicated Hosts or all your Dedicated Hosts.
+
+        EC2 ``DescribeHosts``; no parameter is required. ``Filters`` is accepted for ``Filter``, as boto3 documents
+        it.
+        """
         return self.call("DescribeHosts", params)
 
     def describe_iam_instance_profile_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeIamInstanceProfileAssociations."""
+        """Describes your IAM instance profile associations.
+
+        EC2 ``DescribeIamInstanceProfileAssociations``; no parameter is required.
+        """
         return self.call("DescribeIamInstanceProfileAssociations", params)
 
     def describe_id_format(self, **params: Any) -> dict[str, Any]:
-        """DescribeIdFormat."""
+        """Describes the ID format settings for your resources on a per-Region basis, for example, to view which
+        resource types are enabled for longer IDs.
+
+        EC2 ``DescribeIdFormat``; no parameter is required.
+        """
         return self.call("DescribeIdFormat", params)
 
     def describe_identity_id_format(self, **params: Any) -> dict[str, Any]:
-        """DescribeIdentityIdFormat."""
+        """Describes the ID format settings for resources for the specified IAM user, IAM role, or root user.
+
+        EC2 ``DescribeIdentityIdFormat``; required: ``PrincipalArn`` (str).
+        """
         return self.call("DescribeIdentityIdFormat", params)
 
     def describe_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeImageAttribute."""
+        """Describes the specified attribute of the specified AMI.
+
+        EC2 ``DescribeImageAttribute``; required: ``Attribute`` (str), ``ImageId`` (str).
+        """
         return self.call("DescribeImageAttribute", params)
 
     def describe_image_references(self, **params: Any) -> dict[str, Any]:
-        """DescribeImageReferences."""
+        """Describes your Amazon Web Services resources that are referencing the specified images.
+
+        EC2 ``DescribeImageReferences``; required: ``ImageIds`` (list).
+        """
         return self.call("DescribeImageReferences", params)
 
     def describe_image_usage_report_entries(self, **params: Any) -> dict[str, Any]:
-        """DescribeImageUsageReportEntries."""
+        """Describes the entries in image usage reports, showing how your images are used across other Amazon Web
+        Services accounts.
+
+        EC2 ``DescribeImageUsageReportEntries``; no parameter is required.
+        """
         return self.call("DescribeImageUsageReportEntries", params)
 
     def describe_image_usage_reports(self, **params: Any) -> dict[str, Any]:
-        """DescribeImageUsageReports."""
+        """Describes the configuration and status of image usage reports, filtered by report IDs or image IDs.
+
+        EC2 ``DescribeImageUsageReports``; no parameter is required.
+        """
         return self.call("DescribeImageUsageReports", params)
 
     def describe_images(self, **params: Any) -> dict[str, Any]:
-        """DescribeImages."""
+        """Describes the specified images (AMIs, AKIs, and ARIs) available to you or all of the images available to you.
+
+        EC2 ``DescribeImages``; no parameter is required.
+        """
         return self.call("DescribeImages", params)
 
     def describe_import_image_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeImportImageTasks."""
+        """Displays details about an import virtual machine or import snapshot tasks that are already created.
+
+        EC2 ``DescribeImportImageTasks``; no parameter is required.
+        """
         return self.call("DescribeImportImageTasks", params)
 
     def describe_import_snapshot_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeImportSnapshotTasks."""
+        """Describes your import snapshot tasks.
+
+        EC2 ``DescribeImportSnapshotTasks``; no parameter is required.
+        """
         return self.call("DescribeImportSnapshotTasks", params)
 
     def describe_instance_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceAttribute."""
+        """Describes the specified attribute of the specified instance.
+
+        EC2 ``DescribeInstanceAttribute``; required: ``Attribute`` (str), ``InstanceId`` (str).
+        """
         return self.call("DescribeInstanceAttribute", params)
 
     def describe_instance_connect_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceConnectEndpoints."""
+        """Describes the specified EC2 Instance Connect Endpoints or all EC2 Instance Connect Endpoints.
+
+        EC2 ``DescribeInstanceConnectEndpoints``; no parameter is required.
+        """
         return self.call("DescribeInstanceConnectEndpoints", params)
 
     def describe_instance_credit_specifications(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceCreditSpecifications."""
+        """Describes the credit option for CPU usage of the specified burstable performance instances.
+
+        EC2 ``DescribeInstanceCreditSpecifications``; no parameter is required.
+        """
         return self.call("DescribeInstanceCreditSpecifications", params)
 
     def describe_instance_event_notification_attributes(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceEventNotificationAttributes."""
+        """Describes the tag keys that are registered to appear in scheduled event notifications for resources in the
+        current Region.
+
+        EC2 ``DescribeInstanceEventNotificationAttributes``; no parameter is required.
+        """
         return self.call("DescribeInstanceEventNotificationAttributes", params)
 
     def describe_instance_event_windows(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceEventWindows."""
+        """Describes the specified event windows or all event windows.
+
+        EC2 ``DescribeInstanceEventWindows``; no parameter is required.
+        """
         return self.call("DescribeInstanceEventWindows", params)
 
     def describe_instance_image_metadata(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceImageMetadata."""
+        """Describes the AMI that was used to launch an instance, even if the AMI is deprecated, deregistered, made
+        private (no longer public or shared with your account), or not allowed.
+
+        EC2 ``DescribeInstanceImageMetadata``; no parameter is required.
+        """
         return self.call("DescribeInstanceImageMetadata", params)
 
     def describe_instance_sql_ha_history_states(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceSqlHaHistoryStates."""
+        """Describes the historical SQL Server High Availability states for Amazon EC2 instances that are enabled for
+        Amazon EC2 High Availability for SQL Server monitoring.
+
+        EC2 ``DescribeInstanceSqlHaHistoryStates``; no parameter is required.
+        """
         return self.call("DescribeInstanceSqlHaHistoryStates", params)
 
     def describe_instance_sql_ha_states(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceSqlHaStates."""
+        """Describes the SQL Server High Availability states for Amazon EC2 instances that are enabled for Amazon EC2
+        High Availability for SQL Server monitoring.
+
+        EC2 ``DescribeInstanceSqlHaStates``; no parameter is required.
+        """
         return self.call("DescribeInstanceSqlHaStates", params)
 
     def describe_instance_status(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceStatus."""
+        """Describes the status of the specified instances or all of your instances.
+
+        EC2 ``DescribeInstanceStatus``; no parameter is required.
+        """
         return self.call("DescribeInstanceStatus", params)
 
     def describe_instance_topology(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceTopology."""
+        """Describes a tree-based hierarchy that represents the physical host placement of your EC2 instances within an
+        Availability Zone or Local Zone.
+
+        EC2 ``DescribeInstanceTopology``; no parameter is required.
+        """
         return self.call("DescribeInstanceTopology", params)
 
     def describe_instance_type_offerings(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceTypeOfferings."""
+        """Lists the instance types that are offered for the specified location.
+
+        EC2 ``DescribeInstanceTypeOfferings``; no parameter is required.
+        """
         return self.call("DescribeInstanceTypeOfferings", params)
 
     def describe_instance_types(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstanceTypes."""
+        """Describes the specified instance types.
+
+        EC2 ``DescribeInstanceTypes``; no parameter is required.
+        """
         return self.call("DescribeInstanceTypes", params)
 
     def describe_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeInstances."""
+        """Describes the specified instances or all instances.
+
+        EC2 ``DescribeInstances``; no parameter is required.
+        """
         return self.call("DescribeInstances", params)
 
     def describe_internet_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeInternetGateways."""
+        """Describes your internet gateways.
+
+        EC2 ``DescribeInternetGateways``; no parameter is required.
+        """
         return self.call("DescribeInternetGateways", params)
 
     def describe_ipam_byoasn(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamByoasn."""
+        """Describes your Autonomous System Numbers (ASNs), their provisioning statuses, and the BYOIP CIDRs with which
+        they are associated.
+
+        EC2 ``DescribeIpamByoasn``; no parameter is required.
+        """
         return self.call("DescribeIpamByoasn", params)
 
     def describe_ipam_external_resource_verification_tokens(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamExternalResourceVerificationTokens."""
+        """Describe verification tokens.
+
+        EC2 ``DescribeIpamExternalResourceVerificationTokens``; no parameter is required.
+        """
         return self.call("DescribeIpamExternalResourceVerificationTokens", params)
 
     def describe_ipam_policies(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamPolicies."""
+        """Describes one or more IPAM policies.
+
+        EC2 ``DescribeIpamPolicies``; no parameter is required.
+        """
         return self.call("DescribeIpamPolicies", params)
 
     def describe_ipam_pool_allocations(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamPoolAllocations."""
+        """Describes IPAM pool allocations.
+
+        EC2 ``DescribeIpamPoolAllocations``; no parameter is required.
+        """
         return self.call("DescribeIpamPoolAllocations", params)
 
     def describe_ipam_pools(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamPools."""
+        """Get information about your IPAM pools.
+
+        EC2 ``DescribeIpamPools``; no parameter is required.
+        """
         return self.call("DescribeIpamPools", params)
 
     def describe_ipam_prefix_list_resolver_targets(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamPrefixListResolverTargets."""
+        """Describes one or more IPAM prefix list resolver Targets.
+
+        EC2 ``DescribeIpamPrefixListResolverTargets``; no parameter is required.
+        """
         return self.call("DescribeIpamPrefixListResolverTargets", params)
 
     def describe_ipam_prefix_list_resolvers(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamPrefixListResolvers."""
+        """Describes one or more IPAM prefix list resolvers.
+
+        EC2 ``DescribeIpamPrefixListResolvers``; no parameter is required.
+        """
         return self.call("DescribeIpamPrefixListResolvers", params)
 
     def describe_ipam_resource_discoveries(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamResourceDiscoveries."""
+        """Describes IPAM resource discoveries.
+
+        EC2 ``DescribeIpamResourceDiscoveries``; no parameter is required.
+        """
         return self.call("DescribeIpamResourceDiscoveries", params)
 
     def describe_ipam_resource_discovery_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamResourceDiscoveryAssociations."""
+        """Describes resource discovery association with an Amazon VPC IPAM.
+
+        EC2 ``DescribeIpamResourceDiscoveryAssociations``; no parameter is required.
+        """
         return self.call("DescribeIpamResourceDiscoveryAssociations", params)
 
     def describe_ipam_scopes(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpamScopes."""
+        """Get information about your IPAM scopes.
+
+        EC2 ``DescribeIpamScopes``; no parameter is required.
+        """
         return self.call("DescribeIpamScopes", params)
 
     def describe_ipams(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpams."""
+        """Get information about your IPAM pools.
+
+        EC2 ``DescribeIpams``; no parameter is required.
+        """
         return self.call("DescribeIpams", params)
 
     def describe_ipv6_pools(self, **params: Any) -> dict[str, Any]:
-        """DescribeIpv6Pools."""
+        """Describes your IPv6 address pools.
+
+        EC2 ``DescribeIpv6Pools``; no parameter is required.
+        """
         return self.call("DescribeIpv6Pools", params)
 
     def describe_key_pairs(self, **params: Any) -> dict[str, Any]:
-        """DescribeKeyPairs."""
+        """Describes the specified key pairs or all of your key pairs.
+
+        EC2 ``DescribeKeyPairs``; no parameter is required.
+        """
         return self.call("DescribeKeyPairs", params)
 
     def describe_launch_template_versions(self, **params: Any) -> dict[str, Any]:
-        """DescribeLaunchTemplateVersions."""
+        """Describes one or more versions of a specified launch template.
+
+        EC2 ``DescribeLaunchTemplateVersions``; no parameter is required.
+        """
         return self.call("DescribeLaunchTemplateVersions", params)
 
     def describe_launch_templates(self, **params: Any) -> dict[str, Any]:
-        """DescribeLaunchTemplates."""
+        """Describes one or more launch templates.
+
+        EC2 ``DescribeLaunchTemplates``; no parameter is required.
+        """
         return self.call("DescribeLaunchTemplates", params)
 
     def describe_local_gateway_route_table_virtual_interface_group_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations."""
+        """Describes the associations between virtual interface groups and local gateway route tables.
+
+        EC2 ``DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations``; no parameter is required.
+        """
         return self.call("DescribeLocalGatewayRouteTableVirtualInterfaceGroupAssociations", params)
 
     def describe_local_gateway_route_table_vpc_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGatewayRouteTableVpcAssociations."""
+        """Describes the specified associations between VPCs and local gateway route tables.
+
+        EC2 ``DescribeLocalGatewayRouteTableVpcAssociations``; no parameter is required.
+        """
         return self.call("DescribeLocalGatewayRouteTableVpcAssociations", params)
 
     def describe_local_gateway_route_tables(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGatewayRouteTables."""
+        """Describes one or more local gateway route tables.
+
+        EC2 ``DescribeLocalGatewayRouteTables``; no parameter is required.
+        """
         return self.call("DescribeLocalGatewayRouteTables", params)
 
     def describe_local_gateway_virtual_interface_groups(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGatewayVirtualInterfaceGroups."""
+        """Describes the specified local gateway virtual interface groups.
+
+        EC2 ``DescribeLocalGatewayVirtualInterfaceGroups``; no parameter is required.
+        """
         return self.call("DescribeLocalGatewayVirtualInterfaceGroups", params)
 
     def describe_local_gateway_virtual_interfaces(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGatewayVirtualInterfaces."""
+        """Describes the specified local gateway virtual interfaces.
+
+        EC2 ``DescribeLocalGatewayVirtualInterfaces``; no parameter is required.
+        """
         return self.call("DescribeLocalGatewayVirtualInterfaces", params)
 
     def describe_local_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeLocalGateways."""
+        """Describes one or more local gateways.
+
+        EC2 ``DescribeLocalGateways``; no parameter is required.
+        """
         return self.call("DescribeLocalGateways", params)
 
     def describe_locked_snapshots(self, **params: Any) -> dict[str, Any]:
-        """DescribeLockedSnapshots."""
+        """Describes the lock status for a snapshot.
+
+        EC2 ``DescribeLockedSnapshots``; no parameter is required.
+        """
         return self.call("DescribeLockedSnapshots", params)
 
     def describe_mac_hosts(self, **params: Any) -> dict[str, Any]:
-        """DescribeMacHosts."""
+        """Describes the specified EC2 Mac Dedicated Host or all of your EC2 Mac Dedicated Hosts.
+
+        EC2 ``DescribeMacHosts``; no parameter is required.
+        """
         return self.call("DescribeMacHosts", params)
 
     def describe_mac_modification_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeMacModificationTasks."""
+        """Describes a System Integrity Protection (SIP) modification task or volume ownership delegation task for an
+        Amazon EC2 Mac instance.
+
+        EC2 ``DescribeMacModificationTasks``; no parameter is required.
+        """
         return self.call("DescribeMacModificationTasks", params)
 
     def describe_managed_prefix_lists(self, **params: Any) -> dict[str, Any]:
-        """DescribeManagedPrefixLists."""
+        """Describes your managed prefix lists and any Amazon Web Services-managed prefix lists.
+
+        EC2 ``DescribeManagedPrefixLists``; no parameter is required.
+        """
         return self.call("DescribeManagedPrefixLists", params)
 
     def describe_moving_addresses(self, **params: Any) -> dict[str, Any]:
-        """DescribeMovingAddresses."""
+        """This action is deprecated.
+
+        EC2 ``DescribeMovingAddresses``; no parameter is required.
+        """
         return self.call("DescribeMovingAddresses", params)
 
     def describe_nat_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeNatGateways."""
+        """Describes your NAT gateways.
+
+        EC2 ``DescribeNatGateways``; no parameter is required. ``Filters`` is accepted for ``Filter``, as boto3
+        documents it.
+        """
         return self.call("DescribeNatGateways", params)
 
     def describe_network_acls(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkAcls."""
+        """Describes your network ACLs.
+
+        EC2 ``DescribeNetworkAcls``; no parameter is required.
+        """
         return self.call("DescribeNetworkAcls", params)
 
     def describe_network_insights_access_scope_analyses(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInsightsAccessScopeAnalyses."""
+        """Describes the specified Network Access Scope analyses.
+
+        EC2 ``DescribeNetworkInsightsAccessScopeAnalyses``; no parameter is required.
+        """
         return self.call("DescribeNetworkInsightsAccessScopeAnalyses", params)
 
     def describe_network_insights_access_scopes(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInsightsAccessScopes."""
+        """Describes the specified Network Access Scopes.
+
+        EC2 ``DescribeNetworkInsightsAccessScopes``; no parameter is required.
+        """
         return self.call("DescribeNetworkInsightsAccessScopes", params)
 
     def describe_network_insights_analyses(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInsightsAnalyses."""
+        """Describes one or more of your network insights analyses.
+
+        EC2 ``DescribeNetworkInsightsAnalyses``; no parameter is required.
+        """
         return self.call("DescribeNetworkInsightsAnalyses", params)
 
     def describe_network_insights_paths(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInsightsPaths."""
+        """Describes one or more of your paths.
+
+        EC2 ``DescribeNetworkInsightsPaths``; no parameter is required.
+        """
         return self.call("DescribeNetworkInsightsPaths", params)
 
     def describe_network_interface_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInterfaceAttribute."""
+        """Describes a network interface attribute.
+
+        EC2 ``DescribeNetworkInterfaceAttribute``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("DescribeNetworkInterfaceAttribute", params)
 
     def describe_network_interface_permissions(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInterfacePermissions."""
+        """Describes the permissions for your network interfaces.
+
+        EC2 ``DescribeNetworkInterfacePermissions``; no parameter is required.
+        """
         return self.call("DescribeNetworkInterfacePermissions", params)
 
     def describe_network_interfaces(self, **params: Any) -> dict[str, Any]:
-        """DescribeNetworkInterfaces."""
+        """Describes the specified network interfaces or all your network interfaces.
+
+        EC2 ``DescribeNetworkInterfaces``; no parameter is required.
+        """
         return self.call("DescribeNetworkInterfaces", params)
 
     def describe_outpost_lags(self, **params: Any) -> dict[str, Any]:
-        """DescribeOutpostLags."""
+        """Describes the Outposts link aggregation groups (LAGs).
+
+        EC2 ``DescribeOutpostLags``; no parameter is required.
+        """
         return self.call("DescribeOutpostLags", params)
 
     def describe_placement_groups(self, **params: Any) -> dict[str, Any]:
-        """DescribePlacementGroups."""
+        """Describes the specified placement groups or all of your placement groups.
+
+        EC2 ``DescribePlacementGroups``; no parameter is required.
+        """
         return self.call("DescribePlacementGroups", params)
 
     def describe_prefix_lists(self, **params: Any) -> dict[str, Any]:
-        """DescribePrefixLists."""
+        """Describes available Amazon Web Services services in a prefix list format, which includes the prefix list name
+        and prefix list ID of the service and the IP address range for the service.
+
+        EC2 ``DescribePrefixLists``; no parameter is required.
+        """
         return self.call("DescribePrefixLists", params)
 
     def describe_principal_id_format(self, **params: Any) -> dict[str, Any]:
-        """DescribePrincipalIdFormat."""
+        """Describes the ID format settings for the root user and all IAM roles and IAM users that have explicitly
+        specified a longer ID (17-character ID) preference.
+
+        EC2 ``DescribePrincipalIdFormat``; no parameter is required.
+        """
         return self.call("DescribePrincipalIdFormat", params)
 
     def describe_public_ipv4_pools(self, **params: Any) -> dict[str, Any]:
-        """DescribePublicIpv4Pools."""
+        """Describes the specified IPv4 address pools.
+
+        EC2 ``DescribePublicIpv4Pools``; no parameter is required.
+        """
         return self.call("DescribePublicIpv4Pools", params)
 
     def describe_regions(self, **params: Any) -> dict[str, Any]:
-        """DescribeRegions."""
+        """Describes the Regions that are enabled for your account, or all Regions.
+
+        EC2 ``DescribeRegions``; no parameter is required.
+        """
         return self.call("DescribeRegions", params)
 
     def describe_replace_root_volume_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeReplaceRootVolumeTasks."""
+        """Describes a root volume replacement task.
+
+        EC2 ``DescribeReplaceRootVolumeTasks``; no parameter is required.
+        """
         return self.call("DescribeReplaceRootVolumeTasks", params)
 
     def describe_reserved_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeReservedInstances."""
+        """Describes one or more of the Reserved Instances that you purchased.
+
+        EC2 ``DescribeReservedInstances``; no parameter is required.
+        """
         return self.call("DescribeReservedInstances", params)
 
     def describe_reserved_instances_listings(self, **params: Any) -> dict[str, Any]:
-        """DescribeReservedInstancesListings."""
+        """Describes your account's Reserved Instance listings in the Reserved Instance Marketplace.
+
+        EC2 ``DescribeReservedInstancesListings``; no parameter is required.
+        """
         return self.call("DescribeReservedInstancesListings", params)
 
     def describe_reserved_instances_modifications(self, **params: Any) -> dict[str, Any]:
-        """DescribeReservedInstancesModifications."""
+        """Describes the modifications made to your Reserved Instances.
+
+        EC2 ``DescribeReservedInstancesModifications``; no parameter is required.
+        """
         return self.call("DescribeReservedInstancesModifications", params)
 
     def describe_reserved_instances_offerings(self, **params: Any) -> dict[str, Any]:
-        """DescribeReservedInstancesOfferings."""
+        """Describes Reserved Instance offerings that are available for purchase.
+
+        EC2 ``DescribeReservedInstancesOfferings``; no parameter is required.
+        """
         return self.call("DescribeReservedInstancesOfferings", params)
 
     def describe_route_server_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DescribeRouteServerEndpoints."""
+        """Describes one or more route server endpoints.
+
+        EC2 ``DescribeRouteServerEndpoints``; no parameter is required.
+        """
         return self.call("DescribeRouteServerEndpoints", params)
 
     def describe_route_server_peers(self, **params: Any) -> dict[str, Any]:
-        """DescribeRouteServerPeers."""
+        """Describes one or more route server peers.
+
+        EC2 ``DescribeRouteServerPeers``; no parameter is required.
+        """
         return self.call("DescribeRouteServerPeers", params)
 
     def describe_route_servers(self, **params: Any) -> dict[str, Any]:
-        """DescribeRouteServers."""
+        """Describes one or more route servers.
+
+        EC2 ``DescribeRouteServers``; no parameter is required.
+        """
         return self.call("DescribeRouteServers", params)
 
     def describe_route_tables(self, **params: Any) -> dict[str, Any]:
-        """DescribeRouteTables."""
+        """Describes your route tables.
+
+        EC2 ``DescribeRouteTables``; no parameter is required.
+        """
         return self.call("DescribeRouteTables", params)
 
     def describe_scheduled_instance_availability(self, **params: Any) -> dict[str, Any]:
-        """DescribeScheduledInstanceAvailability."""
+        """Finds available schedules that meet the specified criteria.
+
+        EC2 ``DescribeScheduledInstanceAvailability``; required: ``FirstSlotStartTimeRange`` (dict), ``Recurrence``
+        (dict).
+        """
         return self.call("DescribeScheduledInstanceAvailability", params)
 
     def describe_scheduled_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeScheduledInstances."""
+        """Describes the specified Scheduled Instances or all your Scheduled Instances.
+
+        EC2 ``DescribeScheduledInstances``; no parameter is required.
+        """
         return self.call("DescribeScheduledInstances", params)
 
     def describe_secondary_interfaces(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecondaryInterfaces."""
+        """Describes one or more of your secondary interfaces.
+
+        EC2 ``DescribeSecondaryInterfaces``; no parameter is required.
+        """
         return self.call("DescribeSecondaryInterfaces", params)
 
     def describe_secondary_networks(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecondaryNetworks."""
+        """Describes one or more secondary networks.
+
+        EC2 ``DescribeSecondaryNetworks``; no parameter is required.
+        """
         return self.call("DescribeSecondaryNetworks", params)
 
     def describe_secondary_subnets(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecondarySubnets."""
+        """Describes one or more of your secondary subnets.
+
+        EC2 ``DescribeSecondarySubnets``; no parameter is required.
+        """
         return self.call("DescribeSecondarySubnets", params)
 
     def describe_security_group_references(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecurityGroupReferences."""
+        """Describes the VPCs on the other side of a VPC peering or Transit Gateway connection that are referencing the
+        security groups you've specified in this request.
+
+        EC2 ``DescribeSecurityGroupReferences``; required: ``GroupId`` (list).
+        """
         return self.call("DescribeSecurityGroupReferences", params)
 
     def describe_security_group_rules(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecurityGroupRules."""
+        """Describes one or more of your security group rules.
+
+        EC2 ``DescribeSecurityGroupRules``; no parameter is required.
+        """
         return self.call("DescribeSecurityGroupRules", params)
 
     def describe_security_group_vpc_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecurityGroupVpcAssociations."""
+        """Describes security group VPC associations made with AssociateSecurityGroupVpc.
+
+        EC2 ``DescribeSecurityGroupVpcAssociations``; no parameter is required.
+        """
         return self.call("DescribeSecurityGroupVpcAssociations", params)
 
     def describe_security_groups(self, **params: Any) -> dict[str, Any]:
-        """DescribeSecurityGroups."""
+        """Describes the specified security groups or all of your security groups.
+
+        EC2 ``DescribeSecurityGroups``; no parameter is required.
+        """
         return self.call("DescribeSecurityGroups", params)
 
     def describe_service_link_virtual_interfaces(self, **params: Any) -> dict[str, Any]:
-        """DescribeServiceLinkVirtualInterfaces."""
+        """Describes the Outpost service link virtual interfaces.
+
+        EC2 ``DescribeServiceLinkVirtualInterfaces``; no parameter is required.
+        """
         return self.call("DescribeServiceLinkVirtualInterfaces", params)
 
     def describe_snapshot_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeSnapshotAttribute."""
+        """Describes the specified attribute of the specified snapshot.
+
+        EC2 ``DescribeSnapshotAttribute``; required: ``Attribute`` (str), ``SnapshotId`` (str).
+        """
         return self.call("DescribeSnapshotAttribute", params)
 
     def describe_snapshot_tier_status(self, **params: Any) -> dict[str, Any]:
-        """DescribeSnapshotTierStatus."""
+        """Describes the storage tier status of one or more Amazon EBS snapshots.
+
+        EC2 ``DescribeSnapshotTierStatus``; no parameter is required.
+        """
         return self.call("DescribeSnapshotTierStatus", params)
 
     def describe_snapshots(self, **params: Any) -> dict[str, Any]:
-        """DescribeSnapshots."""
+        """Describes the specified EBS snapshots available to you or all of the EBS snapshots available to you.
+
+        EC2 ``DescribeSnapshots``; no parameter is required.
+        """
         return self.call("DescribeSnapshots", params)
 
     def describe_spot_datafeed_subscription(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotDatafeedSubscription."""
+        """Describes the data feed for Spot Instances.
+
+        EC2 ``DescribeSpotDatafeedSubscription``; no parameter is required.
+        """
         return self.call("DescribeSpotDatafeedSubscription", params)
 
     def describe_spot_fleet_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotFleetInstances."""
+        """Describes the running instances for the specified Spot Fleet.
+
+        EC2 ``DescribeSpotFleetInstances``; required: ``SpotFleetRequestId`` (str).
+        """
         return self.call("DescribeSpotFleetInstances", params)
 
     def describe_spot_fleet_request_history(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotFleetRequestHistory."""
+        """Describes the events for the specified Spot Fleet request during the specified time.
+
+        EC2 ``DescribeSpotFleetRequestHistory``; required: ``SpotFleetRequestId`` (str), ``StartTime`` (datetime).
+        """
         return self.call("DescribeSpotFleetRequestHistory", params)
 
     def describe_spot_fleet_requests(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotFleetRequests."""
+        """Describes your Spot Fleet requests.
+
+        EC2 ``DescribeSpotFleetRequests``; no parameter is required.
+        """
         return self.call("DescribeSpotFleetRequests", params)
 
     def describe_spot_instance_requests(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotInstanceRequests."""
+        """Describes the specified Spot Instance requests.
+
+        EC2 ``DescribeSpotInstanceRequests``; no parameter is required.
+        """
         return self.call("DescribeSpotInstanceRequests", params)
 
     def describe_spot_price_history(self, **params: Any) -> dict[str, Any]:
-        """DescribeSpotPriceHistory."""
+        """Describes the Spot price history.
+
+        EC2 ``DescribeSpotPriceHistory``; no parameter is required.
+        """
         return self.call("DescribeSpotPriceHistory", params)
 
     def describe_stale_security_groups(self, **params: Any) -> dict[str, Any]:
-        """DescribeStaleSecurityGroups."""
+        """Describes the stale security group rules for security groups referenced across a VPC peering connection,
+        transit gateway connection, or with a security group VPC association.
+
+        EC2 ``DescribeStaleSecurityGroups``; required: ``VpcId`` (str).
+        """
         return self.call("DescribeStaleSecurityGroups", params)
 
     def describe_store_image_tasks(self, **params: Any) -> dict[str, Any]:
-        """DescribeStoreImageTasks."""
+        """Describes the progress of the AMI store tasks.
+
+        EC2 ``DescribeStoreImageTasks``; no parameter is required.
+        """
         return self.call("DescribeStoreImageTasks", params)
 
     def describe_subnets(self, **params: Any) -> dict[str, Any]:
-        """DescribeSubnets."""
+        """Describes your subnets.
+
+        EC2 ``DescribeSubnets``; no parameter is required.
+        """
         return self.call("DescribeSubnets", params)
 
     def describe_tags(self, **params: Any) -> dict[str, Any]:
-        """DescribeTags."""
+        """Describes the specified tags for your EC2 resources.
+
+        EC2 ``DescribeTags``; no parameter is required.
+        """
         return self.call("DescribeTags", params)
 
     def describe_traffic_mirror_filter_rules(self, **params: Any) -> dict[str, Any]:
-        """DescribeTrafficMirrorFilterRules."""
+        """Describe traffic mirror filters that determine the traffic that is mirrored.
+
+        EC2 ``DescribeTrafficMirrorFilterRules``; no parameter is required.
+        """
         return self.call("DescribeTrafficMirrorFilterRules", params)
 
     def describe_traffic_mirror_filters(self, **params: Any) -> dict[str, Any]:
-        """DescribeTrafficMirrorFilters."""
+        """Describes one or more Traffic Mirror filters.
+
+        EC2 ``DescribeTrafficMirrorFilters``; no parameter is required.
+        """
         return self.call("DescribeTrafficMirrorFilters", params)
 
     def describe_traffic_mirror_sessions(self, **params: Any) -> dict[str, Any]:
-        """DescribeTrafficMirrorSessions."""
+        """Describes one or more Traffic Mirror sessions.
+
+        EC2 ``DescribeTrafficMirrorSessions``; no parameter is required.
+        """
         return self.call("DescribeTrafficMirrorSessions", params)
 
     def describe_traffic_mirror_targets(self, **params: Any) -> dict[str, Any]:
-        """DescribeTrafficMirrorTargets."""
+        """Information about one or more Traffic Mirror targets.
+
+        EC2 ``DescribeTrafficMirrorTargets``; no parameter is required.
+        """
         return self.call("DescribeTrafficMirrorTargets", params)
 
     def describe_transit_gateway_attachments(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayAttachments."""
+        """Describes one or more attachments between resources and transit gateways.
+
+        EC2 ``DescribeTransitGatewayAttachments``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayAttachments", params)
 
     def describe_transit_gateway_connect_peers(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayConnectPeers."""
+        """Describes one or more Connect peers.
+
+        EC2 ``DescribeTransitGatewayConnectPeers``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayConnectPeers", params)
 
     def describe_transit_gateway_connects(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayConnects."""
+        """Describes one or more Connect attachments.
+
+        EC2 ``DescribeTransitGatewayConnects``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayConnects", params)
 
     def describe_transit_gateway_metering_policies(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayMeteringPolicies."""
+        """Describes one or more transit gateway metering policies.
+
+        EC2 ``DescribeTransitGatewayMeteringPolicies``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayMeteringPolicies", params)
 
     def describe_transit_gateway_multicast_domains(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayMulticastDomains."""
+        """Describes one or more transit gateway multicast domains.
+
+        EC2 ``DescribeTransitGatewayMulticastDomains``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayMulticastDomains", params)
 
     def describe_transit_gateway_peering_attachments(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayPeeringAttachments."""
+        """Describes your transit gateway peering attachments.
+
+        EC2 ``DescribeTransitGatewayPeeringAttachments``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayPeeringAttachments", params)
 
     def describe_transit_gateway_policy_tables(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayPolicyTables."""
+        """Describes one or more transit gateway route policy tables.
+
+        EC2 ``DescribeTransitGatewayPolicyTables``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayPolicyTables", params)
 
     def describe_transit_gateway_route_table_announcements(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayRouteTableAnnouncements."""
+        """Describes one or more transit gateway route table advertisements.
+
+        EC2 ``DescribeTransitGatewayRouteTableAnnouncements``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayRouteTableAnnouncements", params)
 
     def describe_transit_gateway_route_tables(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayRouteTables."""
+        """Describes one or more transit gateway route tables.
+
+        EC2 ``DescribeTransitGatewayRouteTables``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayRouteTables", params)
 
     def describe_transit_gateway_vpc_attachments(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGatewayVpcAttachments."""
+        """Describes one or more VPC attachments.
+
+        EC2 ``DescribeTransitGatewayVpcAttachments``; no parameter is required.
+        """
         return self.call("DescribeTransitGatewayVpcAttachments", params)
 
     def describe_transit_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeTransitGateways."""
+        """Describes one or more transit gateways.
+
+        EC2 ``DescribeTransitGateways``; no parameter is required.
+        """
         return self.call("DescribeTransitGateways", params)
 
     def describe_trunk_interface_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeTrunkInterfaceAssociations."""
+        """Describes one or more network interface trunk associations.
+
+        EC2 ``DescribeTrunkInterfaceAssociations``; no parameter is required.
+        """
         return self.call("DescribeTrunkInterfaceAssociations", params)
 
     def describe_verified_access_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DescribeVerifiedAccessEndpoints."""
+        """Describes the specified Amazon Web Services Verified Access endpoints.
+
+        EC2 ``DescribeVerifiedAccessEndpoints``; no parameter is required.
+        """
         return self.call("DescribeVerifiedAccessEndpoints", params)
 
     def describe_verified_access_groups(self, **params: Any) -> dict[str, Any]:
-        """DescribeVerifiedAccessGroups."""
+        """Describes the specified Verified Access groups.
+
+        EC2 ``DescribeVerifiedAccessGroups``; no parameter is required.
+        """
         return self.call("DescribeVerifiedAccessGroups", params)
 
     def describe_verified_access_instance_logging_configurations(self, **params: Any) -> dict[str, Any]:
-        """DescribeVerifiedAccessInstanceLoggingConfigurations."""
+        """Describes the specified Amazon Web Services Verified Access instances.
+
+        EC2 ``DescribeVerifiedAccessInstanceLoggingConfigurations``; no parameter is required.
+        """
         return self.call("DescribeVerifiedAccessInstanceLoggingConfigurations", params)
 
     def describe_verified_access_instances(self, **params: Any) -> dict[str, Any]:
-        """DescribeVerifiedAccessInstances."""
+        """Describes the specified Amazon Web Services Verified Access instances.
+
+        EC2 ``DescribeVerifiedAccessInstances``; no parameter is required.
+        """
         return self.call("DescribeVerifiedAccessInstances", params)
 
     def describe_verified_access_trust_providers(self, **params: Any) -> dict[str, Any]:
-        """DescribeVerifiedAccessTrustProviders."""
+        """Describes the specified Amazon Web Services Verified Access trust providers.
+
+        EC2 ``DescribeVerifiedAccessTrustProviders``; no parameter is required.
+        """
         return self.call("DescribeVerifiedAccessTrustProviders", params)
 
     def describe_volume_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeVolumeAttribute."""
+        """Describes the specified attribute of the specified volume.
+
+        EC2 ``DescribeVolumeAttribute``; required: ``Attribute`` (str), ``VolumeId`` (str).
+        """
         return self.call("DescribeVolumeAttribute", params)
 
     def describe_volume_status(self, **params: Any) -> dict[str, Any]:
-        """DescribeVolumeStatus."""
+        """Describes the status of the specified volumes.
+
+        EC2 ``DescribeVolumeStatus``; no parameter is required.
+        """
         return self.call("DescribeVolumeStatus", params)
 
     def describe_volumes(self, **params: Any) -> dict[str, Any]:
-        """DescribeVolumes."""
+        """Describes the specified EBS volumes or all of your EBS volumes.
+
+        EC2 ``DescribeVolumes``; no parameter is required.
+        """
         return self.call("DescribeVolumes", params)
 
     def describe_volumes_modifications(self, **params: Any) -> dict[str, Any]:
-        """DescribeVolumesModifications."""
+        """Describes the most recent volume modification request for the specified EBS volumes.
+
+        EC2 ``DescribeVolumesModifications``; no parameter is required.
+        """
         return self.call("DescribeVolumesModifications", params)
 
     def describe_vpc_attribute(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcAttribute."""
+        """Describes the specified attribute of the specified VPC.
+
+        EC2 ``DescribeVpcAttribute``; required: ``Attribute`` (str), ``VpcId`` (str).
+        """
         return self.call("DescribeVpcAttribute", params)
 
     def describe_vpc_block_public_access_exclusions(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcBlockPublicAccessExclusions."""
+        """Describe VPC Block Public Access (BPA) exclusions.
+
+        EC2 ``DescribeVpcBlockPublicAccessExclusions``; no parameter is required.
+        """
         return self.call("DescribeVpcBlockPublicAccessExclusions", params)
 
     def describe_vpc_block_public_access_options(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcBlockPublicAccessOptions."""
+        """Describe VPC Block Public Access (BPA) options.
+
+        EC2 ``DescribeVpcBlockPublicAccessOptions``; no parameter is required.
+        """
         return self.call("DescribeVpcBlockPublicAccessOptions", params)
 
     def describe_vpc_classic_link(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcClassicLink."""
+        """This action is deprecated.
+
+        EC2 ``DescribeVpcClassicLink``; no parameter is required.
+        """
         return self.call("DescribeVpcClassicLink", params)
 
     def describe_vpc_classic_link_dns_support(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcClassicLinkDnsSupport."""
+        """This action is deprecated.
+
+        EC2 ``DescribeVpcClassicLinkDnsSupport``; no parameter is required.
+        """
         return self.call("DescribeVpcClassicLinkDnsSupport", params)
 
     def describe_vpc_encryption_controls(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEncryptionControls."""
+        """Describes one or more VPC Encryption Control configurations.
+
+        EC2 ``DescribeVpcEncryptionControls``; no parameter is required.
+        """
         return self.call("DescribeVpcEncryptionControls", params)
 
     def describe_vpc_endpoint_associations(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointAssociations."""
+        """Describes the VPC resources, VPC endpoint services, Amazon Lattice services, or service networks associated
+        with the VPC endpoint.
+
+        EC2 ``DescribeVpcEndpointAssociations``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpointAssociations", params)
 
     def describe_vpc_endpoint_connection_notifications(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointConnectionNotifications."""
+        """Describes the connection notifications for VPC endpoints and VPC endpoint services.
+
+        EC2 ``DescribeVpcEndpointConnectionNotifications``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpointConnectionNotifications", params)
 
     def describe_vpc_endpoint_connections(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointConnections."""
+        """Describes the VPC endpoint connections to your VPC endpoint services, including any endpoints that are
+        pending your acceptance.
+
+        EC2 ``DescribeVpcEndpointConnections``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpointConnections", params)
 
     def describe_vpc_endpoint_service_configurations(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointServiceConfigurations."""
+        """Describes the VPC endpoint service configurations in your account (your services).
+
+        EC2 ``DescribeVpcEndpointServiceConfigurations``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpointServiceConfigurations", params)
 
     def describe_vpc_endpoint_service_permissions(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointServicePermissions."""
+        """Describes the principals (service consumers) that are permitted to discover your VPC endpoint service.
+
+        EC2 ``DescribeVpcEndpointServicePermissions``; required: ``ServiceId`` (str).
+        """
         return self.call("DescribeVpcEndpointServicePermissions", params)
 
     def describe_vpc_endpoint_services(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpointServices."""
+        """Describes available services to which you can create a VPC endpoint.
+
+        EC2 ``DescribeVpcEndpointServices``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpointServices", params)
 
     def describe_vpc_endpoints(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcEndpoints."""
+        """Describes your VPC endpoints.
+
+        EC2 ``DescribeVpcEndpoints``; no parameter is required.
+        """
         return self.call("DescribeVpcEndpoints", params)
 
     def describe_vpc_peering_connections(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcPeeringConnections."""
+        """Describes your VPC peering connections.
+
+        EC2 ``DescribeVpcPeeringConnections``; no parameter is required.
+        """
         return self.call("DescribeVpcPeeringConnections", params)
 
     def describe_vpcs(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpcs."""
+        """Describes your VPCs.
+
+        EC2 ``DescribeVpcs``; no parameter is required.
+        """
         return self.call("DescribeVpcs", params)
 
     def describe_vpn_concentrators(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpnConcentrators."""
+        """Describes one or more of your VPN concentrators.
+
+        EC2 ``DescribeVpnConcentrators``; no parameter is required.
+        """
         return self.call("DescribeVpnConcentrators", params)
 
     def describe_vpn_connections(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpnConnections."""
+        """Describes one or more of your VPN connections.
+
+        EC2 ``DescribeVpnConnections``; no parameter is required.
+        """
         return self.call("DescribeVpnConnections", params)
 
     def describe_vpn_gateways(self, **params: Any) -> dict[str, Any]:
-        """DescribeVpnGateways."""
+        """Describes one or more of your virtual private gateways.
+
+        EC2 ``DescribeVpnGateways``; no parameter is required.
+        """
         return self.call("DescribeVpnGateways", params)
 
     def detach_classic_link_vpc(self, **params: Any) -> dict[str, Any]:
-        """DetachClassicLinkVpc."""
+        """This action is deprecated.
+
+        EC2 ``DetachClassicLinkVpc``; required: ``InstanceId`` (str), ``VpcId`` (str).
+        """
         return self.call("DetachClassicLinkVpc", params)
 
     def detach_internet_gateway(self, **params: Any) -> dict[str, Any]:
-        """DetachInternetGateway."""
+        """Detaches an internet gateway from a VPC, disabling connectivity between the internet and the VPC.
+
+        EC2 ``DetachInternetGateway``; required: ``InternetGatewayId`` (str), ``VpcId`` (str).
+        """
         return self.call("DetachInternetGateway", params)
 
     def detach_network_interface(self, **params: Any) -> dict[str, Any]:
-        """DetachNetworkInterface."""
+        """Detaches a network interface from an instance.
+
+        EC2 ``DetachNetworkInterface``; required: ``AttachmentId`` (str).
+        """
         return self.call("DetachNetworkInterface", params)
 
     def detach_verified_access_trust_provider(self, **params: Any) -> dict[str, Any]:
-        """DetachVerifiedAccessTrustProvider."""
+        """Detaches the specified Amazon Web Services Verified Access trust provider from the specified Amazon Web
+        Services Verified Access instance.
+
+        EC2 ``DetachVerifiedAccessTrustProvider``; required: ``VerifiedAccessInstanceId`` (str),
+        ``VerifiedAccessTrustProviderId`` (str).
+        """
         return self.call("DetachVerifiedAccessTrustProvider", params)
 
     def detach_volume(self, **params: Any) -> dict[str, Any]:
-        """DetachVolume."""
+        """Detaches an EBS volume from an instance.
+
+        EC2 ``DetachVolume``; required: ``VolumeId`` (str).
+        """
         return self.call("DetachVolume", params)
 
     def detach_vpn_gateway(self, **params: Any) -> dict[str, Any]:
-        """DetachVpnGateway."""
+        """Detaches a virtual private gateway from a VPC.
+
+        EC2 ``DetachVpnGateway``; required: ``VpcId`` (str), ``VpnGatewayId`` (str).
+        """
         return self.call("DetachVpnGateway", params)
 
     def disable_address_transfer(self, **params: Any) -> dict[str, Any]:
-        """DisableAddressTransfer."""
+        """Disables Elastic IP address transfer.
+
+        EC2 ``DisableAddressTransfer``; required: ``AllocationId`` (str).
+        """
         return self.call("DisableAddressTransfer", params)
 
     def disable_allowed_images_settings(self, **params: Any) -> dict[str, Any]:
-        """DisableAllowedImagesSettings."""
+        """Disables Allowed AMIs for your account in the specified Amazon Web Services Region.
+
+        EC2 ``DisableAllowedImagesSettings``; no parameter is required.
+        """
         return self.call("DisableAllowedImagesSettings", params)
 
     def disable_aws_network_performance_metric_subscription(self, **params: Any) -> dict[str, Any]:
-        """DisableAwsNetworkPerformanceMetricSubscription."""
+        """Disables Infrastructure Performance metric subscriptions.
+
+        EC2 ``DisableAwsNetworkPerformanceMetricSubscription``; no parameter is required.
+        """
         return self.call("DisableAwsNetworkPerformanceMetricSubscription", params)
 
     def disable_capacity_manager(self, **params: Any) -> dict[str, Any]:
-        """DisableCapacityManager."""
+        """Disables EC2 Capacity Manager for your account.
+
+        EC2 ``DisableCapacityManager``; no parameter is required.
+        """
         return self.call("DisableCapacityManager", params)
 
     def disable_ebs_encryption_by_default(self, **params: Any) -> dict[str, Any]:
-        """DisableEbsEncryptionByDefault."""
+        """Disables EBS encryption by default for your account in the current Region.
+
+        EC2 ``DisableEbsEncryptionByDefault``; no parameter is required.
+        """
         return self.call("DisableEbsEncryptionByDefault", params)
 
     def disable_fast_launch(self, **params: Any) -> dict[str, Any]:
-        """DisableFastLaunch."""
+        """Discontinue Windows fast launch for a Windows AMI, and clean up existing pre-provisioned snapshots.
+
+        EC2 ``DisableFastLaunch``; required: ``ImageId`` (str).
+        """
         return self.call("DisableFastLaunch", params)
 
     def disable_fast_snapshot_restores(self, **params: Any) -> dict[str, Any]:
-        """DisableFastSnapshotRestores."""
+        """Disables fast snapshot restores for the specified snapshots in the specified Availability Zones.
+
+        EC2 ``DisableFastSnapshotRestores``; required: ``SourceSnapshotIds`` (list).
+        """
         return self.call("DisableFastSnapshotRestores", params)
 
     def disable_image(self, **params: Any) -> dict[str, Any]:
-        """DisableImage."""
+        """Sets the AMI state to disabled and removes all launch permissions from the AMI.
+
+        EC2 ``DisableImage``; required: ``ImageId`` (str).
+        """
         return self.call("DisableImage", params)
 
     def disable_image_block_public_access(self, **params: Any) -> dict[str, Any]:
-        """DisableImageBlockPublicAccess."""
+        """Disables block public access for AMIs at the account level in the specified Amazon Web Services Region.
+
+        EC2 ``DisableImageBlockPublicAccess``; no parameter is required.
+        """
         return self.call("DisableImageBlockPublicAccess", params)
 
     def disable_image_deprecation(self, **params: Any) -> dict[str, Any]:
-        """DisableImageDeprecation."""
+        """Cancels the deprecation of the specified AMI.
+
+        EC2 ``DisableImageDeprecation``; required: ``ImageId`` (str).
+        """
         return self.call("DisableImageDeprecation", params)
 
     def disable_image_deregistration_protection(self, **params: Any) -> dict[str, Any]:
-        """DisableImageDeregistrationProtection."""
+        """Disables deregistration protection for an AMI.
+
+        EC2 ``DisableImageDeregistrationProtection``; required: ``ImageId`` (str).
+        """
         return self.call("DisableImageDeregistrationProtection", params)
 
     def disable_instance_sql_ha_standby_detections(self, **params: Any) -> dict[str, Any]:
-        """DisableInstanceSqlHaStandbyDetections."""
+        """Disable Amazon EC2 instances running in an SQL Server High Availability cluster from SQL Server High
+        Availability instance standby detection monitoring.
+
+        EC2 ``DisableInstanceSqlHaStandbyDetections``; required: ``InstanceIds`` (list).
+        """
         return self.call("DisableInstanceSqlHaStandbyDetections", params)
 
     def disable_ipam_organization_admin_account(self, **params: Any) -> dict[str, Any]:
-        """DisableIpamOrganizationAdminAccount."""
+        """Disable the IPAM account.
+
+        EC2 ``DisableIpamOrganizationAdminAccount``; required: ``DelegatedAdminAccountId`` (str).
+        """
         return self.call("DisableIpamOrganizationAdminAccount", params)
 
     def disable_ipam_policy(self, **params: Any) -> dict[str, Any]:
-        """DisableIpamPolicy."""
+        """Disables an IPAM policy.
+
+        EC2 ``DisableIpamPolicy``; required: ``IpamPolicyId`` (str).
+        """
         return self.call("DisableIpamPolicy", params)
 
     def disable_route_server_propagation(self, **params: Any) -> dict[str, Any]:
-        """DisableRouteServerPropagation."""
+        """Disables route propagation from a route server to a specified route table.
+
+        EC2 ``DisableRouteServerPropagation``; required: ``RouteServerId`` (str), ``RouteTableId`` (str).
+        """
         return self.call("DisableRouteServerPropagation", params)
 
     def disable_serial_console_access(self, **params: Any) -> dict[str, Any]:
-        """DisableSerialConsoleAccess."""
+        """Disables access to the EC2 serial console of all instances for your account.
+
+        EC2 ``DisableSerialConsoleAccess``; no parameter is required.
+        """
         return self.call("DisableSerialConsoleAccess", params)
 
     def disable_snapshot_block_public_access(self, **params: Any) -> dict[str, Any]:
-        """DisableSnapshotBlockPublicAccess."""
+        """Disables the block public access for snapshots setting at the account level for the specified Amazon Web
+        Services Region.
+
+        EC2 ``DisableSnapshotBlockPublicAccess``; no parameter is required.
+        """
         return self.call("DisableSnapshotBlockPublicAccess", params)
 
     def disable_transit_gateway_route_table_propagation(self, **params: Any) -> dict[str, Any]:
-        """DisableTransitGatewayRouteTablePropagation."""
+        """Disables the specified resource attachment from propagating routes to the specified propagation route table.
+
+        EC2 ``DisableTransitGatewayRouteTablePropagation``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("DisableTransitGatewayRouteTablePropagation", params)
 
     def disable_vgw_route_propagation(self, **params: Any) -> dict[str, Any]:
-        """DisableVgwRoutePropagation."""
+        """Disables a virtual private gateway (VGW) from propagating routes to a specified route table of a VPC.
+
+        EC2 ``DisableVgwRoutePropagation``; required: ``GatewayId`` (str), ``RouteTableId`` (str).
+        """
         return self.call("DisableVgwRoutePropagation", params)
 
     def disable_vpc_classic_link(self, **params: Any) -> dict[str, Any]:
-        """DisableVpcClassicLink."""
+        """This action is deprecated.
+
+        EC2 ``DisableVpcClassicLink``; required: ``VpcId`` (str).
+        """
         return self.call("DisableVpcClassicLink", params)
 
     def disable_vpc_classic_link_dns_support(self, **params: Any) -> dict[str, Any]:
-        """DisableVpcClassicLinkDnsSupport."""
+        """This action is deprecated.
+
+        EC2 ``DisableVpcClassicLinkDnsSupport``; no parameter is required.
+        """
         return self.call("DisableVpcClassicLinkDnsSupport", params)
 
     def disassociate_address(self, **params: Any) -> dict[str, Any]:
-        """DisassociateAddress."""
+        """Disassociates an Elastic IP address from the instance or network interface it's associated with.
+
+        EC2 ``DisassociateAddress``; no parameter is required.
+        """
         return self.call("DisassociateAddress", params)
 
     def disassociate_capacity_reservation_billing_owner(self, **params: Any) -> dict[str, Any]:
-        """DisassociateCapacityReservationBillingOwner."""
+        """Cancels a pending request to assign billing of the unused capacity of a Capacity Reservation to a consumer
+        account, or revokes a request that has already been accepted.
+
+        EC2 ``DisassociateCapacityReservationBillingOwner``; required: ``CapacityReservationId`` (str),
+        ``UnusedReservationBillingOwnerId`` (str).
+        """
         return self.call("DisassociateCapacityReservationBillingOwner", params)
 
     def disassociate_client_vpn_target_network(self, **params: Any) -> dict[str, Any]:
-        """DisassociateClientVpnTargetNetwork."""
+        """Disassociates a target network from the specified Client VPN endpoint.
+
+        EC2 ``DisassociateClientVpnTargetNetwork``; required: ``AssociationId`` (str), ``ClientVpnEndpointId`` (str).
+        """
         return self.call("DisassociateClientVpnTargetNetwork", params)
 
     def disassociate_enclave_certificate_iam_role(self, **params: Any) -> dict[str, Any]:
-        """DisassociateEnclaveCertificateIamRole."""
+        """Disassociates an IAM role from an Certificate Manager (ACM) certificate.
+
+        EC2 ``DisassociateEnclaveCertificateIamRole``; required: ``CertificateArn`` (str), ``RoleArn`` (str).
+        """
         return self.call("DisassociateEnclaveCertificateIamRole", params)
 
     def disassociate_iam_instance_profile(self, **params: Any) -> dict[str, Any]:
-        """DisassociateIamInstanceProfile."""
+        """Disassociates an IAM instance profile from a running or stopped instance.
+
+        EC2 ``DisassociateIamInstanceProfile``; required: ``AssociationId`` (str).
+        """
         return self.call("DisassociateIamInstanceProfile", params)
 
     def disassociate_instance_event_window(self, **params: Any) -> dict[str, Any]:
-        """DisassociateInstanceEventWindow."""
+        """Disassociates one or more targets from an event window.
+
+        EC2 ``DisassociateInstanceEventWindow``; required: ``AssociationTarget`` (dict), ``InstanceEventWindowId``
+        (str).
+        """
         return self.call("DisassociateInstanceEventWindow", params)
 
     def disassociate_ipam_byoasn(self, **params: Any) -> dict[str, Any]:
-        """DisassociateIpamByoasn."""
+        """Remove the association between your Autonomous System Number (ASN) and your BYOIP CIDR.
+
+        EC2 ``DisassociateIpamByoasn``; required: ``Asn`` (str), ``Cidr`` (str).
+        """
         return self.call("DisassociateIpamByoasn", params)
 
     def disassociate_ipam_resource_discovery(self, **params: Any) -> dict[str, Any]:
-        """DisassociateIpamResourceDiscovery."""
+        """Disassociates a resource discovery from an Amazon VPC IPAM.
+
+        EC2 ``DisassociateIpamResourceDiscovery``; required: ``IpamResourceDiscoveryAssociationId`` (str).
+        """
         return self.call("DisassociateIpamResourceDiscovery", params)
 
     def disassociate_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
-        """DisassociateNatGatewayAddress."""
+        """Disassociates secondary Elastic IP addresses (EIPs) from a public NAT gateway.
+
+        EC2 ``DisassociateNatGatewayAddress``; required: ``AssociationIds`` (list), ``NatGatewayId`` (str).
+        """
         return self.call("DisassociateNatGatewayAddress", params)
 
     def disassociate_route_server(self, **params: Any) -> dict[str, Any]:
-        """DisassociateRouteServer."""
+        """Disassociates a route server from a VPC.
+
+        EC2 ``DisassociateRouteServer``; required: ``RouteServerId`` (str), ``VpcId`` (str).
+        """
         return self.call("DisassociateRouteServer", params)
 
     def disassociate_route_table(self, **params: Any) -> dict[str, Any]:
-        """DisassociateRouteTable."""
+        """Disassociates a subnet or gateway from a route table.
+
+        EC2 ``DisassociateRouteTable``; required: ``AssociationId`` (str).
+        """
         return self.call("DisassociateRouteTable", params)
 
     def disassociate_security_group_vpc(self, **params: Any) -> dict[str, Any]:
-        """DisassociateSecurityGroupVpc."""
+        """Disassociates a security group from a VPC.
+
+        EC2 ``DisassociateSecurityGroupVpc``; required: ``GroupId`` (str), ``VpcId`` (str).
+        """
         return self.call("DisassociateSecurityGroupVpc", params)
 
     def disassociate_subnet_cidr_block(self, **params: Any) -> dict[str, Any]:
-        """DisassociateSubnetCidrBlock."""
+        """Disassociates a CIDR block from a subnet.
+
+        EC2 ``DisassociateSubnetCidrBlock``; required: ``AssociationId`` (str).
+        """
         return self.call("DisassociateSubnetCidrBlock", params)
 
     def disassociate_transit_gateway_multicast_domain(self, **params: Any) -> dict[str, Any]:
-        """DisassociateTransitGatewayMulticastDomain."""
+        """Disassociates the specified subnets from the transit gateway multicast domain.
+
+        EC2 ``DisassociateTransitGatewayMulticastDomain``; required: ``SubnetIds`` (list),
+        ``TransitGatewayAttachmentId`` (str), ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("DisassociateTransitGatewayMulticastDomain", params)
 
     def disassociate_transit_gateway_policy_table(self, **params: Any) -> dict[str, Any]:
-        """DisassociateTransitGatewayPolicyTable."""
+        """Removes the association between an an attachment and a policy table.
+
+        EC2 ``DisassociateTransitGatewayPolicyTable``; required: ``TransitGatewayAttachmentId`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
         return self.call("DisassociateTransitGatewayPolicyTable", params)
 
     def disassociate_transit_gateway_route_table(self, **params: Any) -> dict[str, Any]:
-        """DisassociateTransitGatewayRouteTable."""
+        """Disassociates a resource attachment from a transit gateway route table.
+
+        EC2 ``DisassociateTransitGatewayRouteTable``; required: ``TransitGatewayAttachmentId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("DisassociateTransitGatewayRouteTable", params)
 
     def disassociate_trunk_interface(self, **params: Any) -> dict[str, Any]:
-        """DisassociateTrunkInterface."""
+        """Removes an association between a branch network interface with a trunk network interface.
+
+        EC2 ``DisassociateTrunkInterface``; required: ``AssociationId`` (str).
+        """
         return self.call("DisassociateTrunkInterface", params)
 
     def disassociate_vpc_cidr_block(self, **params: Any) -> dict[str, Any]:
-        """DisassociateVpcCidrBlock."""
+        """Disassociates a CIDR block from a VPC.
+
+        EC2 ``DisassociateVpcCidrBlock``; required: ``AssociationId`` (str).
+        """
         return self.call("DisassociateVpcCidrBlock", params)
 
     def enable_address_transfer(self, **params: Any) -> dict[str, Any]:
-        """EnableAddressTransfer."""
+        """Enables Elastic IP address transfer.
+
+        EC2 ``EnableAddressTransfer``; required: ``AllocationId`` (str), ``TransferAccountId`` (str).
+        """
         return self.call("EnableAddressTransfer", params)
 
     def enable_allowed_images_settings(self, **params: Any) -> dict[str, Any]:
-        """EnableAllowedImagesSettings."""
+        """Enables Allowed AMIs for your account in the specified Amazon Web Services Region.
+
+        EC2 ``EnableAllowedImagesSettings``; required: ``AllowedImagesSettingsState`` (str).
+        """
         return self.call("EnableAllowedImagesSettings", params)
 
     def enable_aws_network_performance_metric_subscription(self, **params: Any) -> dict[str, Any]:
-        """EnableAwsNetworkPerformanceMetricSubscription."""
+        """Enables Infrastructure Performance subscriptions.
+
+        EC2 ``EnableAwsNetworkPerformanceMetricSubscription``; no parameter is required.
+        """
         return self.call("EnableAwsNetworkPerformanceMetricSubscription", params)
 
     def enable_capacity_manager(self, **params: Any) -> dict[str, Any]:
-        """EnableCapacityManager."""
+        """Enables EC2 Capacity Manager for your account.
+
+        EC2 ``EnableCapacityManager``; no parameter is required.
+        """
         return self.call("EnableCapacityManager", params)
 
     def enable_ebs_encryption_by_default(self, **params: Any) -> dict[str, Any]:
-        """EnableEbsEncryptionByDefault."""
+        """Enables EBS encryption by default for your account in the current Region.
+
+        EC2 ``EnableEbsEncryptionByDefault``; no parameter is required.
+        """
         return self.call("EnableEbsEncryptionByDefault", params)
 
     def enable_fast_launch(self, **params: Any) -> dict[str, Any]:
-        """EnableFastLaunch."""
+        """When you enable Windows fast launch for a Windows AMI, images are pre-provisioned, using snapshots to launch
+        instances up to 65% faster.
+
+        EC2 ``EnableFastLaunch``; required: ``ImageId`` (str).
+        """
         return self.call("EnableFastLaunch", params)
 
     def enable_fast_snapshot_restores(self, **params: Any) -> dict[str, Any]:
-        """EnableFastSnapshotRestores."""
+        """Enables fast snapshot restores for the specified snapshots in the specified Availability Zones.
+
+        EC2 ``EnableFastSnapshotRestores``; required: ``SourceSnapshotIds`` (list).
+        """
         return self.call("EnableFastSnapshotRestores", params)
 
     def enable_image(self, **params: Any) -> dict[str, Any]:
-        """EnableImage."""
+        """Re-enables a disabled AMI.
+
+        EC2 ``EnableImage``; required: ``ImageId`` (str).
+        """
         return self.call("EnableImage", params)
 
     def enable_image_block_public_access(self, **params: Any) -> dict[str, Any]:
-        """EnableImageBlockPublicAccess."""
+        """Enables block public access for AMIs at the account level in the specified Amazon Web Services Region.
+
+        EC2 ``EnableImageBlockPublicAccess``; required: ``ImageBlockPublicAccessState`` (str).
+        """
         return self.call("EnableImageBlockPublicAccess", params)
 
     def enable_image_deprecation(self, **params: Any) -> dict[str, Any]:
-        """EnableImageDeprecation."""
+        """Enables deprecation of the specified AMI at the specified date and time.
+
+        EC2 ``EnableImageDeprecation``; required: ``DeprecateAt`` (datetime), ``ImageId`` (str).
+        """
         return self.call("EnableImageDeprecation", params)
 
     def enable_image_deregistration_protection(self, **params: Any) -> dict[str, Any]:
-        """EnableImageDeregistrationProtection."""
+        """Enables deregistration protection for an AMI.
+
+        EC2 ``EnableImageDeregistrationProtection``; required: ``ImageId`` (str).
+        """
         return self.call("EnableImageDeregistrationProtection", params)
 
     def enable_instance_sql_ha_standby_detections(self, **params: Any) -> dict[str, Any]:
-        """EnableInstanceSqlHaStandbyDetections."""
+        """Enable Amazon EC2 instances running in an SQL Server High Availability cluster for SQL Server High
+        Availability instance standby detection monitoring.
+
+        EC2 ``EnableInstanceSqlHaStandbyDetections``; required: ``InstanceIds`` (list).
+        """
         return self.call("EnableInstanceSqlHaStandbyDetections", params)
 
     def enable_ipam_organization_admin_account(self, **params: Any) -> dict[str, Any]:
-        """EnableIpamOrganizationAdminAccount."""
+        """Enable an Organizations member account as the IPAM admin account.
+
+        EC2 ``EnableIpamOrganizationAdminAccount``; required: ``DelegatedAdminAccountId`` (str).
+        """
         return self.call("EnableIpamOrganizationAdminAccount", params)
 
     def enable_ipam_policy(self, **params: Any) -> dict[str, Any]:
-        """EnableIpamPolicy."""
+        """Enables an IPAM policy.
+
+        EC2 ``EnableIpamPolicy``; required: ``IpamPolicyId`` (str).
+        """
         return self.call("EnableIpamPolicy", params)
 
     def enable_reachability_analyzer_organization_sharing(self, **params: Any) -> dict[str, Any]:
-        """EnableReachabilityAnalyzerOrganizationSharing."""
+        """Establishes a trust relationship between Reachability Analyzer and Organizations.
+
+        EC2 ``EnableReachabilityAnalyzerOrganizationSharing``; no parameter is required.
+        """
         return self.call("EnableReachabilityAnalyzerOrganizationSharing", params)
 
     def enable_route_server_propagation(self, **params: Any) -> dict[str, Any]:
-        """EnableRouteServerPropagation."""
+        """Defines which route tables the route server can update with routes.
+
+        EC2 ``EnableRouteServerPropagation``; required: ``RouteServerId`` (str), ``RouteTableId`` (str).
+        """
         return self.call("EnableRouteServerPropagation", params)
 
     def enable_serial_console_access(self, **params: Any) -> dict[str, Any]:
-        """EnableSerialConsoleAccess."""
+        """Enables access to the EC2 serial console of all instances for your account.
+
+        EC2 ``EnableSerialConsoleAccess``; no parameter is required.
+        """
         return self.call("EnableSerialConsoleAccess", params)
 
     def enable_snapshot_block_public_access(self, **params: Any) -> dict[str, Any]:
-        """EnableSnapshotBlockPublicAccess."""
+        """Enables or modifies the block public access for snapshots setting at the account level for the specified
+        Amazon Web Services Region.
+
+        EC2 ``EnableSnapshotBlockPublicAccess``; required: ``State`` (str).
+        """
         return self.call("EnableSnapshotBlockPublicAccess", params)
 
     def enable_transit_gateway_route_table_propagation(self, **params: Any) -> dict[str, Any]:
-        """EnableTransitGatewayRouteTablePropagation."""
+        """Enables the specified attachment to propagate routes to the specified propagation route table.
+
+        EC2 ``EnableTransitGatewayRouteTablePropagation``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("EnableTransitGatewayRouteTablePropagation", params)
 
     def enable_vgw_route_propagation(self, **params: Any) -> dict[str, Any]:
-        """EnableVgwRoutePropagation."""
+        """Enables a virtual private gateway (VGW) to propagate routes to the specified route table of a VPC.
+
+        EC2 ``EnableVgwRoutePropagation``; required: ``GatewayId`` (str), ``RouteTableId`` (str).
+        """
         return self.call("EnableVgwRoutePropagation", params)
 
     def enable_volume_io(self, **params: Any) -> dict[str, Any]:
-        """EnableVolumeIO."""
+        """Enables I/O operations for a volume that had I/O operations disabled because the data on the volume was
+        potentially inconsistent.
+
+        EC2 ``EnableVolumeIO``; required: ``VolumeId`` (str).
+        """
         return self.call("EnableVolumeIO", params)
 
     def enable_vpc_classic_link(self, **params: Any) -> dict[str, Any]:
-        """EnableVpcClassicLink."""
+        """This action is deprecated.
+
+        EC2 ``EnableVpcClassicLink``; required: ``VpcId`` (str).
+        """
         return self.call("EnableVpcClassicLink", params)
 
     def enable_vpc_classic_link_dns_support(self, **params: Any) -> dict[str, Any]:
-        """EnableVpcClassicLinkDnsSupport."""
+        """This action is deprecated.
+
+        EC2 ``EnableVpcClassicLinkDnsSupport``; no parameter is required.
+        """
         return self.call("EnableVpcClassicLinkDnsSupport", params)
 
     def export_client_vpn_client_certificate_revocation_list(self, **params: Any) -> dict[str, Any]:
-        """ExportClientVpnClientCertificateRevocationList."""
+        """Downloads the client certificate revocation list for the specified Client VPN endpoint.
+
+        EC2 ``ExportClientVpnClientCertificateRevocationList``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("ExportClientVpnClientCertificateRevocationList", params)
 
     def export_client_vpn_client_configuration(self, **params: Any) -> dict[str, Any]:
-        """ExportClientVpnClientConfiguration."""
+        """Downloads the contents of the Client VPN endpoint configuration file for the specified Client VPN endpoint.
+
+        EC2 ``ExportClientVpnClientConfiguration``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("ExportClientVpnClientConfiguration", params)
 
     def export_image(self, **params: Any) -> dict[str, Any]:
-        """ExportImage."""
+        """Exports an Amazon Machine Image (AMI) to a VM file.
+
+        EC2 ``ExportImage``; required: ``DiskImageFormat`` (str), ``ImageId`` (str), ``S3ExportLocation`` (dict).
+        """
         return self.call("ExportImage", params)
 
     def export_transit_gateway_routes(self, **params: Any) -> dict[str, Any]:
-        """ExportTransitGatewayRoutes."""
+        """Exports routes from the specified transit gateway route table to the specified S3 bucket.
+
+        EC2 ``ExportTransitGatewayRoutes``; required: ``S3Bucket`` (str), ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("ExportTransitGatewayRoutes", params)
 
     def export_verified_access_instance_client_configuration(self, **params: Any) -> dict[str, Any]:
-        """ExportVerifiedAccessInstanceClientConfiguration."""
+        """Exports the client configuration for a Verified Access instance.
+
+        EC2 ``ExportVerifiedAccessInstanceClientConfiguration``; required: ``VerifiedAccessInstanceId`` (str).
+        """
         return self.call("ExportVerifiedAccessInstanceClientConfiguration", params)
 
     def get_active_vpn_tunnel_status(self, **params: Any) -> dict[str, Any]:
-        """GetActiveVpnTunnelStatus."""
+        """Returns the currently negotiated security parameters for an active VPN tunnel, including IKE version, DH
+        groups, encryption algorithms, and integrity algorithms.
+
+        EC2 ``GetActiveVpnTunnelStatus``; required: ``VpnConnectionId`` (str), ``VpnTunnelOutsideIpAddress`` (str).
+        """
         return self.call("GetActiveVpnTunnelStatus", params)
 
     def get_allowed_images_settings(self, **params: Any) -> dict[str, Any]:
-        """GetAllowedImagesSettings."""
+        """Gets the current state of the Allowed AMIs setting and the list of Allowed AMIs criteria at the account level
+        in the specified Region.
+
+        EC2 ``GetAllowedImagesSettings``; no parameter is required.
+        """
         return self.call("GetAllowedImagesSettings", params)
 
     def get_associated_enclave_certificate_iam_roles(self, **params: Any) -> dict[str, Any]:
-        """GetAssociatedEnclaveCertificateIamRoles."""
+        """Returns the IAM roles that are associated with the specified ACM (ACM) certificate.
+
+        EC2 ``GetAssociatedEnclaveCertificateIamRoles``; required: ``CertificateArn`` (str).
+        """
         return self.call("GetAssociatedEnclaveCertificateIamRoles", params)
 
     def get_associated_ipv6_pool_cidrs(self, **params: Any) -> dict[str, Any]:
-        """GetAssociatedIpv6PoolCidrs."""
+        """Gets information about the IPv6 CIDR block associations for a specified IPv6 address pool.
+
+        EC2 ``GetAssociatedIpv6PoolCidrs``; required: ``PoolId`` (str).
+        """
         return self.call("GetAssociatedIpv6PoolCidrs", params)
 
     def get_aws_network_performance_data(self, **params: Any) -> dict[str, Any]:
-        """GetAwsNetworkPerformanceData."""
+        """Gets network performance data.
+
+        EC2 ``GetAwsNetworkPerformanceData``; no parameter is required.
+        """
         return self.call("GetAwsNetworkPerformanceData", params)
 
     def get_capacity_manager_attributes(self, **params: Any) -> dict[str, Any]:
-        """GetCapacityManagerAttributes."""
+        """Retrieves the current configuration and status of EC2 Capacity Manager for your account, including enablement
+        status, Organizations access settings, and data ingestion status.
+
+        EC2 ``GetCapacityManagerAttributes``; no parameter is required.
+        """
         return self.call("GetCapacityManagerAttributes", params)
 
     def get_capacity_manager_metric_data(self, **params: Any) -> dict[str, Any]:
-        """GetCapacityManagerMetricData."""
+        """Retrieves capacity usage metrics for your EC2 resources.
+
+        EC2 ``GetCapacityManagerMetricData``; required: ``EndTime`` (datetime), ``MetricNames`` (list), ``Period``
+        (int), ``StartTime`` (datetime).
+        """
         return self.call("GetCapacityManagerMetricData", params)
 
     def get_capacity_manager_metric_dimensions(self, **params: Any) -> dict[str, Any]:
-        """GetCapacityManagerMetricDimensions."""
+        """Retrieves the available dimension values for capacity metrics within a specified time range.
+
+        EC2 ``GetCapacityManagerMetricDimensions``; required: ``EndTime`` (datetime), ``GroupBy`` (list),
+        ``MetricNames`` (list), ``StartTime`` (datetime).
+        """
         return self.call("GetCapacityManagerMetricDimensions", params)
 
     def get_capacity_manager_monitored_tag_keys(self, **params: Any) -> dict[str, Any]:
-        """GetCapacityManagerMonitoredTagKeys."""
+        """Retrieves the tag keys that are currently being monitored by EC2 Capacity Manager.
+
+        EC2 ``GetCapacityManagerMonitoredTagKeys``; no parameter is required.
+        """
         return self.call("GetCapacityManagerMonitoredTagKeys", params)
 
     def get_capacity_reservation_usage(self, **params: Any) -> dict[str, Any]:
-        """GetCapacityReservationUsage."""
+        """Gets usage information about a Capacity Reservation.
+
+        EC2 ``GetCapacityReservationUsage``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("GetCapacityReservationUsage", params)
 
     def get_coip_pool_usage(self, **params: Any) -> dict[str, Any]:
-        """GetCoipPoolUsage."""
+        """Describes the allocations from the specified customer-owned address pool.
+
+        EC2 ``GetCoipPoolUsage``; required: ``PoolId`` (str).
+        """
         return self.call("GetCoipPoolUsage", params)
 
     def get_console_output(self, **params: Any) -> dict[str, Any]:
-        """GetConsoleOutput."""
+        """Gets the console output for the specified instance.
+
+        EC2 ``GetConsoleOutput``; required: ``InstanceId`` (str). ``Output`` comes back decoded from base64, as boto3
+        returns it.
+        """
         return self.call("GetConsoleOutput", params)
 
     def get_console_screenshot(self, **params: Any) -> dict[str, Any]:
-        """GetConsoleScreenshot."""
+        """Retrieve a JPG-format screenshot of a running instance to help with troubleshooting.
+
+        EC2 ``GetConsoleScreenshot``; required: ``InstanceId`` (str).
+        """
         return self.call("GetConsoleScreenshot", params)
 
     def get_declarative_policies_report_summary(self, **params: Any) -> dict[str, Any]:
-        """GetDeclarativePoliciesReportSummary."""
+        """Retrieves a summary of the account status report.
+
+        EC2 ``GetDeclarativePoliciesReportSummary``; required: ``ReportId`` (str).
+        """
         return self.call("GetDeclarativePoliciesReportSummary", params)
 
     def get_default_credit_specification(self, **params: Any) -> dict[str, Any]:
-        """GetDefaultCreditSpecification."""
+        """Describes the default credit option for CPU usage of a burstable performance instance family.
+
+        EC2 ``GetDefaultCreditSpecification``; required: ``InstanceFamily`` (str).
+        """
         return self.call("GetDefaultCreditSpecification", params)
 
     def get_ebs_default_kms_key_id(self, **params: Any) -> dict[str, Any]:
-        """GetEbsDefaultKmsKeyId."""
+        """Describes the default KMS key for EBS encryption by default for your account in this Region.
+
+        EC2 ``GetEbsDefaultKmsKeyId``; no parameter is required.
+        """
         return self.call("GetEbsDefaultKmsKeyId", params)
 
     def get_ebs_encryption_by_default(self, **params: Any) -> dict[str, Any]:
-        """GetEbsEncryptionByDefault."""
+        """Describes whether EBS encryption by default is enabled for your account in the current Region.
+
+        EC2 ``GetEbsEncryptionByDefault``; no parameter is required.
+        """
         return self.call("GetEbsEncryptionByDefault", params)
 
     def get_enabled_ipam_policy(self, **params: Any) -> dict[str, Any]:
-        """GetEnabledIpamPolicy."""
+        """Gets the enabled IPAM policy.
+
+        EC2 ``GetEnabledIpamPolicy``; no parameter is required.
+        """
         return self.call("GetEnabledIpamPolicy", params)
 
     def get_flow_logs_integration_template(self, **params: Any) -> dict[str, Any]:
-        """GetFlowLogsIntegrationTemplate."""
+        """Generates a CloudFormation template that streamlines and automates the integration of VPC flow logs with
+        Amazon Athena.
+
+        EC2 ``GetFlowLogsIntegrationTemplate``; required: ``ConfigDeliveryS3DestinationArn`` (str), ``FlowLogId``
+        (str), ``IntegrateServices`` (dict).
+        """
         return self.call("GetFlowLogsIntegrationTemplate", params)
 
     def get_groups_for_capacity_reservation(self, **params: Any) -> dict[str, Any]:
-        """GetGroupsForCapacityReservation."""
+        """Lists the resource groups to which a Capacity Reservation has been added.
+
+        EC2 ``GetGroupsForCapacityReservation``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("GetGroupsForCapacityReservation", params)
 
     def get_host_reservation_purchase_preview(self, **params: Any) -> dict[str, Any]:
-        """GetHostReservationPurchasePreview."""
+        """Preview a reservation purchase with configurations that match those of your Dedicated Host.
+
+        EC2 ``GetHostReservationPurchasePreview``; required: ``HostIdSet`` (list), ``OfferingId`` (str).
+        """
         return self.call("GetHostReservationPurchasePreview", params)
 
     def get_image_ancestry(self, **params: Any) -> dict[str, Any]:
-        """GetImageAncestry."""
+        """Retrieves the ancestry chain of the specified AMI, tracing its lineage back to the root AMI.
+
+        EC2 ``GetImageAncestry``; required: ``ImageId`` (str).
+        """
         return self.call("GetImageAncestry", params)
 
     def get_image_block_public_access_state(self, **params: Any) -> dict[str, Any]:
-        """GetImageBlockPublicAccessState."""
+        """Gets the current state of block public access for AMIs at the account level in the specified Amazon Web
+        Services Region.
+
+        EC2 ``GetImageBlockPublicAccessState``; no parameter is required.
+        """
         return self.call("GetImageBlockPublicAccessState", params)
 
     def get_instance_metadata_defaults(self, **params: Any) -> dict[str, Any]:
-        """GetInstanceMetadataDefaults."""
+        """Gets the default instance metadata service (IMDS) settings that are set at the account level in the specified
+        Amazon Web Services Region.
+
+        EC2 ``GetInstanceMetadataDefaults``; no parameter is required.
+        """
         return self.call("GetInstanceMetadataDefaults", params)
 
     def get_instance_tpm_ek_pub(self, **params: Any) -> dict[str, Any]:
-        """GetInstanceTpmEkPub."""
+        """Gets the public endorsement key associated with the Nitro Trusted Platform Module (NitroTPM) for the
+        specified instance.
+
+        EC2 ``GetInstanceTpmEkPub``; required: ``InstanceId`` (str), ``KeyFormat`` (str), ``KeyType`` (str).
+        """
         return self.call("GetInstanceTpmEkPub", params)
 
     def get_instance_types_from_instance_requirements(self, **params: Any) -> dict[str, Any]:
-        """GetInstanceTypesFromInstanceRequirements."""
+        """Returns a list of instance types with the specified instance attributes.
+
+        EC2 ``GetInstanceTypesFromInstanceRequirements``; required: ``ArchitectureTypes`` (list),
+        ``InstanceRequirements`` (dict), ``VirtualizationTypes`` (list).
+        """
         return self.call("GetInstanceTypesFromInstanceRequirements", params)
 
     def get_instance_uefi_data(self, **params: Any) -> dict[str, Any]:
-        """GetInstanceUefiData."""
+        """A binary representation of the UEFI variable store.
+
+        EC2 ``GetInstanceUefiData``; required: ``InstanceId`` (str).
+        """
         return self.call("GetInstanceUefiData", params)
 
     def get_ipam_address_history(self, **params: Any) -> dict[str, Any]:
-        """GetIpamAddressHistory."""
+        """Retrieve historical information about a CIDR within an IPAM scope.
+
+        EC2 ``GetIpamAddressHistory``; required: ``Cidr`` (str), ``IpamScopeId`` (str).
+        """
         return self.call("GetIpamAddressHistory", params)
 
     def get_ipam_discovered_accounts(self, **params: Any) -> dict[str, Any]:
-        """GetIpamDiscoveredAccounts."""
+        """Gets IPAM discovered accounts.
+
+        EC2 ``GetIpamDiscoveredAccounts``; required: ``DiscoveryRegion`` (str), ``IpamResourceDiscoveryId`` (str).
+        """
         return self.call("GetIpamDiscoveredAccounts", params)
 
     def get_ipam_discovered_public_addresses(self, **params: Any) -> dict[str, Any]:
-        """GetIpamDiscoveredPublicAddresses."""
+        """Gets the public IP addresses that have been discovered by IPAM.
+
+        EC2 ``GetIpamDiscoveredPublicAddresses``; required: ``AddressRegion`` (str), ``IpamResourceDiscoveryId``
+        (str).
+        """
         return self.call("GetIpamDiscoveredPublicAddresses", params)
 
     def get_ipam_discovered_resource_cidrs(self, **params: Any) -> dict[str, Any]:
-        """GetIpamDiscoveredResourceCidrs."""
+        """Returns the resource CIDRs that are monitored as part of a resource discovery.
+
+        EC2 ``GetIpamDiscoveredResourceCidrs``; required: ``IpamResourceDiscoveryId`` (str), ``ResourceRegion``
+        (str).
+        """
         return self.call("GetIpamDiscoveredResourceCidrs", params)
 
     def get_ipam_policy_allocation_rules(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPolicyAllocationRules."""
+        """Gets the allocation rules for an IPAM policy.
+
+        EC2 ``GetIpamPolicyAllocationRules``; required: ``IpamPolicyId`` (str).
+        """
         return self.call("GetIpamPolicyAllocationRules", params)
 
     def get_ipam_policy_organization_targets(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPolicyOrganizationTargets."""
+        """Gets the Amazon Web Services Organizations targets for an IPAM policy.
+
+        EC2 ``GetIpamPolicyOrganizationTargets``; required: ``IpamPolicyId`` (str).
+        """
         return self.call("GetIpamPolicyOrganizationTargets", params)
 
     def get_ipam_pool_allocations(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPoolAllocations."""
+        """Get a list of all the CIDR allocations in an IPAM pool.
+
+        EC2 ``GetIpamPoolAllocations``; required: ``IpamPoolId`` (str).
+        """
         return self.call("GetIpamPoolAllocations", params)
 
     def get_ipam_pool_cidrs(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPoolCidrs."""
+        """Get the CIDRs provisioned to an IPAM pool.
+
+        EC2 ``GetIpamPoolCidrs``; required: ``IpamPoolId`` (str).
+        """
         return self.call("GetIpamPoolCidrs", params)
 
     def get_ipam_prefix_list_resolver_rules(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPrefixListResolverRules."""
+        """Retrieves the CIDR selection rules for an IPAM prefix list resolver.
+
+        EC2 ``GetIpamPrefixListResolverRules``; required: ``IpamPrefixListResolverId`` (str).
+        """
         return self.call("GetIpamPrefixListResolverRules", params)
 
     def get_ipam_prefix_list_resolver_version_entries(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPrefixListResolverVersionEntries."""
+        """Retrieves the CIDR entries for a specific version of an IPAM prefix list resolver.
+
+        EC2 ``GetIpamPrefixListResolverVersionEntries``; required: ``IpamPrefixListResolverId`` (str),
+        ``IpamPrefixListResolverVersion`` (int).
+        """
         return self.call("GetIpamPrefixListResolverVersionEntries", params)
 
     def get_ipam_prefix_list_resolver_versions(self, **params: Any) -> dict[str, Any]:
-        """GetIpamPrefixListResolverVersions."""
+        """Retrieves version information for an IPAM prefix list resolver.
+
+        EC2 ``GetIpamPrefixListResolverVersions``; required: ``IpamPrefixListResolverId`` (str).
+        """
         return self.call("GetIpamPrefixListResolverVersions", params)
 
     def get_ipam_resource_cidrs(self, **params: Any) -> dict[str, Any]:
-        """GetIpamResourceCidrs."""
+        """Returns resource CIDRs managed by IPAM in a given scope.
+
+        EC2 ``GetIpamResourceCidrs``; required: ``IpamScopeId`` (str).
+        """
         return self.call("GetIpamResourceCidrs", params)
 
     def get_launch_template_data(self, **params: Any) -> dict[str, Any]:
-        """GetLaunchTemplateData."""
+        """Retrieves the configuration data of the specified instance.
+
+        EC2 ``GetLaunchTemplateData``; required: ``InstanceId`` (str).
+        """
         return self.call("GetLaunchTemplateData", params)
 
     def get_managed_prefix_list_associations(self, **params: Any) -> dict[str, Any]:
-        """GetManagedPrefixListAssociations."""
+        """Gets information about the resources that are associated with the specified managed prefix list.
+
+        EC2 ``GetManagedPrefixListAssociations``; required: ``PrefixListId`` (str).
+        """
         return self.call("GetManagedPrefixListAssociations", params)
 
     def get_managed_prefix_list_entries(self, **params: Any) -> dict[str, Any]:
-        """GetManagedPrefixListEntries."""
+        """Gets information about the entries for a specified managed prefix list.
+
+        EC2 ``GetManagedPrefixListEntries``; required: ``PrefixListId`` (str).
+        """
         return self.call("GetManagedPrefixListEntries", params)
 
     def get_managed_resource_visibility(self, **params: Any) -> dict[str, Any]:
-        """GetManagedResourceVisibility."""
+        """Retrieves the managed resource visibility configuration for the account.
+
+        EC2 ``GetManagedResourceVisibility``; no parameter is required.
+        """
         return self.call("GetManagedResourceVisibility", params)
 
     def get_network_insights_access_scope_analysis_findings(self, **params: Any) -> dict[str, Any]:
-        """GetNetworkInsightsAccessScopeAnalysisFindings."""
+        """Gets the findings for the specified Network Access Scope analysis.
+
+        EC2 ``GetNetworkInsightsAccessScopeAnalysisFindings``; required: ``NetworkInsightsAccessScopeAnalysisId``
+        (str).
+        """
         return self.call("GetNetworkInsightsAccessScopeAnalysisFindings", params)
 
     def get_network_insights_access_scope_content(self, **params: Any) -> dict[str, Any]:
-        """GetNetworkInsightsAccessScopeContent."""
+        """Gets the content for the specified Network Access Scope.
+
+        EC2 ``GetNetworkInsightsAccessScopeContent``; required: ``NetworkInsightsAccessScopeId`` (str).
+        """
         return self.call("GetNetworkInsightsAccessScopeContent", params)
 
     def get_password_data(self, **params: Any) -> dict[str, Any]:
-        """GetPasswordData."""
+        """Retrieves the encrypted administrator password for a running Windows instance.
+
+        EC2 ``GetPasswordData``; required: ``InstanceId`` (str).
+        """
         return self.call("GetPasswordData", params)
 
     def get_reserved_instances_exchange_quote(self, **params: Any) -> dict[str, Any]:
-        """GetReservedInstancesExchangeQuote."""
+        """Returns a quote and exchange information for exchanging one or more specified Convertible Reserved Instances
+        for a new Convertible Reserved Instance.
+
+        EC2 ``GetReservedInstancesExchangeQuote``; required: ``ReservedInstanceIds`` (list).
+        """
         return self.call("GetReservedInstancesExchangeQuote", params)
 
     def get_route_server_associations(self, **params: Any) -> dict[str, Any]:
-        """GetRouteServerAssociations."""
+        """Gets information about the associations for the specified route server.
+
+        EC2 ``GetRouteServerAssociations``; required: ``RouteServerId`` (str).
+        """
         return self.call("GetRouteServerAssociations", params)
 
     def get_route_server_propagations(self, **params: Any) -> dict[str, Any]:
-        """GetRouteServerPropagations."""
+        """Gets information about the route propagations for the specified route server.
+
+        EC2 ``GetRouteServerPropagations``; required: ``RouteServerId`` (str).
+        """
         return self.call("GetRouteServerPropagations", params)
 
     def get_route_server_routing_database(self, **params: Any) -> dict[str, Any]:
-        """GetRouteServerRoutingDatabase."""
+        """Gets the routing database for the specified route server.
+
+        EC2 ``GetRouteServerRoutingDatabase``; required: ``RouteServerId`` (str).
+        """
         return self.call("GetRouteServerRoutingDatabase", params)
 
     def get_security_groups_for_vpc(self, **params: Any) -> dict[str, Any]:
-        """GetSecurityGroupsForVpc."""
+        """Gets security groups that can be associated by the Amazon Web Services account making the request with
+        network interfaces in the specified VPC.
+
+        EC2 ``GetSecurityGroupsForVpc``; required: ``VpcId`` (str).
+        """
         return self.call("GetSecurityGroupsForVpc", params)
 
     def get_serial_console_access_status(self, **params: Any) -> dict[str, Any]:
-        """GetSerialConsoleAccessStatus."""
+        """Retrieves the access status of your account to the EC2 serial console of all instances.
+
+        EC2 ``GetSerialConsoleAccessStatus``; no parameter is required.
+        """
         return self.call("GetSerialConsoleAccessStatus", params)
 
     def get_snapshot_block_public_access_state(self, **params: Any) -> dict[str, Any]:
-        """GetSnapshotBlockPublicAccessState."""
+        """Gets the current state of block public access for snapshots setting for the account and Region.
+
+        EC2 ``GetSnapshotBlockPublicAccessState``; no parameter is required.
+        """
         return self.call("GetSnapshotBlockPublicAccessState", params)
 
     def get_spot_placement_scores(self, **params: Any) -> dict[str, Any]:
-        """GetSpotPlacementScores."""
+        """Calculates the Spot placement score for a Region or Availability Zone based on the specified target capacity
+        and compute requirements.
+
+        EC2 ``GetSpotPlacementScores``; required: ``TargetCapacity`` (int).
+        """
         return self.call("GetSpotPlacementScores", params)
 
     def get_subnet_cidr_reservations(self, **params: Any) -> dict[str, Any]:
-        """GetSubnetCidrReservations."""
+        """Gets information about the subnet CIDR reservations.
+
+        EC2 ``GetSubnetCidrReservations``; required: ``SubnetId`` (str).
+        """
         return self.call("GetSubnetCidrReservations", params)
 
     def get_transit_gateway_attachment_propagations(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayAttachmentPropagations."""
+        """Lists the route tables to which the specified resource attachment propagates routes.
+
+        EC2 ``GetTransitGatewayAttachmentPropagations``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("GetTransitGatewayAttachmentPropagations", params)
 
     def get_transit_gateway_metering_policy_entries(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayMeteringPolicyEntries."""
+        """Retrieves the entries for a transit gateway metering policy.
+
+        EC2 ``GetTransitGatewayMeteringPolicyEntries``; required: ``TransitGatewayMeteringPolicyId`` (str).
+        """
         return self.call("GetTransitGatewayMeteringPolicyEntries", params)
 
     def get_transit_gateway_multicast_domain_associations(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayMulticastDomainAssociations."""
+        """Gets information about the associations for the transit gateway multicast domain.
+
+        EC2 ``GetTransitGatewayMulticastDomainAssociations``; required: ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("GetTransitGatewayMulticastDomainAssociations", params)
 
     def get_transit_gateway_policy_table_associations(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayPolicyTableAssociations."""
+        """Gets a list of the transit gateway policy table associations.
+
+        EC2 ``GetTransitGatewayPolicyTableAssociations``; required: ``TransitGatewayPolicyTableId`` (str).
+        """
         return self.call("GetTransitGatewayPolicyTableAssociations", params)
 
     def get_transit_gateway_policy_table_entries(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayPolicyTableEntries."""
+        """Returns a list of transit gateway policy table entries.
+
+        EC2 ``GetTransitGatewayPolicyTableEntries``; required: ``TransitGatewayPolicyTableId`` (str).
+        """
         return self.call("GetTransitGatewayPolicyTableEntries", params)
 
     def get_transit_gateway_prefix_list_references(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayPrefixListReferences."""
+        """Gets information about the prefix list references in a specified transit gateway route table.
+
+        EC2 ``GetTransitGatewayPrefixListReferences``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("GetTransitGatewayPrefixListReferences", params)
 
     def get_transit_gateway_route_table_associations(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayRouteTableAssociations."""
+        """Gets information about the associations for the specified transit gateway route table.
+
+        EC2 ``GetTransitGatewayRouteTableAssociations``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("GetTransitGatewayRouteTableAssociations", params)
 
     def get_transit_gateway_route_table_propagations(self, **params: Any) -> dict[str, Any]:
-        """GetTransitGatewayRouteTablePropagations."""
+        """Gets information about the route table propagations for the specified transit gateway route table.
+
+        EC2 ``GetTransitGatewayRouteTablePropagations``; required: ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("GetTransitGatewayRouteTablePropagations", params)
 
     def get_verified_access_endpoint_policy(self, **params: Any) -> dict[str, Any]:
-        """GetVerifiedAccessEndpointPolicy."""
+        """Get the Verified Access policy associated with the endpoint.
+
+        EC2 ``GetVerifiedAccessEndpointPolicy``; required: ``VerifiedAccessEndpointId`` (str).
+        """
         return self.call("GetVerifiedAccessEndpointPolicy", params)
 
     def get_verified_access_endpoint_targets(self, **params: Any) -> dict[str, Any]:
-        """GetVerifiedAccessEndpointTargets."""
+        """Gets the targets for the specified network CIDR endpoint for Verified Access.
+
+        EC2 ``GetVerifiedAccessEndpointTargets``; required: ``VerifiedAccessEndpointId`` (str).
+        """
         return self.call("GetVerifiedAccessEndpointTargets", params)
 
     def get_verified_access_group_policy(self, **params: Any) -> dict[str, Any]:
-        """GetVerifiedAccessGroupPolicy."""
+        """Shows the contents of the Verified Access policy associated with the group.
+
+        EC2 ``GetVerifiedAccessGroupPolicy``; required: ``VerifiedAccessGroupId`` (str).
+        """
         return self.call("GetVerifiedAccessGroupPolicy", params)
 
     def get_vpc_resources_blocking_encryption_enforcement(self, **params: Any) -> dict[str, Any]:
-        """GetVpcResourcesBlockingEncryptionEnforcement."""
+        """Gets information about resources in a VPC that are blocking encryption enforcement.
+
+        EC2 ``GetVpcResourcesBlockingEncryptionEnforcement``; required: ``VpcId`` (str).
+        """
         return self.call("GetVpcResourcesBlockingEncryptionEnforcement", params)
 
     def get_vpn_connection_device_sample_configuration(self, **params: Any) -> dict[str, Any]:
-        """GetVpnConnectionDeviceSampleConfiguration."""
+        """Download an Amazon Web Services-provided sample configuration file to be used with the customer gateway
+        device specified for your Site-to-Site VPN connection.
+
+        EC2 ``GetVpnConnectionDeviceSampleConfiguration``; required: ``VpnConnectionDeviceTypeId`` (str),
+        ``VpnConnectionId`` (str).
+        """
         return self.call("GetVpnConnectionDeviceSampleConfiguration", params)
 
     def get_vpn_connection_device_types(self, **params: Any) -> dict[str, Any]:
-        """GetVpnConnectionDeviceTypes."""
+        """Obtain a list of customer gateway devices for which sample configuration files can be provided.
+
+        EC2 ``GetVpnConnectionDeviceTypes``; no parameter is required.
+        """
         return self.call("GetVpnConnectionDeviceTypes", params)
 
     def get_vpn_tunnel_replacement_status(self, **params: Any) -> dict[str, Any]:
-        """GetVpnTunnelReplacementStatus."""
+        """Get details of available tunnel endpoint maintenance.
+
+        EC2 ``GetVpnTunnelReplacementStatus``; required: ``VpnConnectionId`` (str), ``VpnTunnelOutsideIpAddress``
+        (str).
+        """
         return self.call("GetVpnTunnelReplacementStatus", params)
 
     def import_client_vpn_client_certificate_revocation_list(self, **params: Any) -> dict[str, Any]:
-        """ImportClientVpnClientCertificateRevocationList."""
+        """Uploads a client certificate revocation list to the specified Client VPN endpoint.
+
+        EC2 ``ImportClientVpnClientCertificateRevocationList``; required: ``CertificateRevocationList`` (str),
+        ``ClientVpnEndpointId`` (str).
+        """
         return self.call("ImportClientVpnClientCertificateRevocationList", params)
 
     def import_image(self, **params: Any) -> dict[str, Any]:
-        """ImportImage."""
+        """To import your virtual machines (VMs) with a console-based experience, you can use the Import virtual machine
+        images to Amazon Web Services template in the Migration Hub Orchestrator console.
+
+        EC2 ``ImportImage``; no parameter is required.
+        """
         return self.call("ImportImage", params)
 
     def import_instance(self, **params: Any) -> dict[str, Any]:
-        """ImportInstance."""
+        """We recommend that you use the ImportImage API instead.
+
+        EC2 ``ImportInstance``; required: ``Platform`` (str).
+        """
         return self.call("ImportInstance", params)
 
     def import_key_pair(self, **params: Any) -> dict[str, Any]:
-        """ImportKeyPair."""
+        """Imports the public key from an RSA or ED25519 key pair that you created using a third-party tool.
+
+        EC2 ``ImportKeyPair``; required: ``KeyName`` (str), ``PublicKeyMaterial`` (bytes).
+        """
         return self.call("ImportKeyPair", params)
 
     def import_snapshot(self, **params: Any) -> dict[str, Any]:
-        """ImportSnapshot."""
+        """Imports a disk into an EBS snapshot.
+
+        EC2 ``ImportSnapshot``; no parameter is required.
+        """
         return self.call("ImportSnapshot", params)
 
     def import_volume(self, **params: Any) -> dict[str, Any]:
-        """ImportVolume."""
+        """This API action supports only single-volume VMs.
+
+        EC2 ``ImportVolume``; required: ``Image`` (dict), ``Volume`` (dict).
+        """
         return self.call("ImportVolume", params)
 
     def list_images_in_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """ListImagesInRecycleBin."""
+        """Lists one or more AMIs that are currently in the Recycle Bin.
+
+        EC2 ``ListImagesInRecycleBin``; no parameter is required.
+        """
         return self.call("ListImagesInRecycleBin", params)
 
     def list_snapshots_in_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """ListSnapshotsInRecycleBin."""
+        """Lists one or more snapshots that are currently in the Recycle Bin.
+
+        EC2 ``ListSnapshotsInRecycleBin``; no parameter is required.
+        """
         return self.call("ListSnapshotsInRecycleBin", params)
 
     def list_volumes_in_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """ListVolumesInRecycleBin."""
+        """Lists one or more volumes that are currently in the Recycle Bin.
+
+        EC2 ``ListVolumesInRecycleBin``; no parameter is required.
+        """
         return self.call("ListVolumesInRecycleBin", params)
 
     def lock_snapshot(self, **params: Any) -> dict[str, Any]:
-        """LockSnapshot."""
+        """Locks an Amazon EBS snapshot in either governance or compliance mode to protect it against accidental or
+        malicious deletions for a specific duration.
+
+        EC2 ``LockSnapshot``; required: ``LockMode`` (str), ``SnapshotId`` (str).
+        """
         return self.call("LockSnapshot", params)
 
     def modify_address_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyAddressAttribute."""
+        """Modifies an attribute of the specified Elastic IP address.
+
+        EC2 ``ModifyAddressAttribute``; required: ``AllocationId`` (str).
+        """
         return self.call("ModifyAddressAttribute", params)
 
     def modify_availability_zone_group(self, **params: Any) -> dict[str, Any]:
-        """ModifyAvailabilityZoneGroup."""
+        """Changes the opt-in status of the specified zone group for your account.
+
+        EC2 ``ModifyAvailabilityZoneGroup``; required: ``GroupName`` (str), ``OptInStatus`` (str).
+        """
         return self.call("ModifyAvailabilityZoneGroup", params)
 
     def modify_capacity_reservation(self, **params: Any) -> dict[str, Any]:
-        """ModifyCapacityReservation."""
+        """Modifies a Capacity Reservation's capacity, instance eligibility, and the conditions under which it is to be
+        released.
+
+        EC2 ``ModifyCapacityReservation``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("ModifyCapacityReservation", params)
 
     def modify_capacity_reservation_fleet(self, **params: Any) -> dict[str, Any]:
-        """ModifyCapacityReservationFleet."""
+        """Modifies a Capacity Reservation Fleet.
+
+        EC2 ``ModifyCapacityReservationFleet``; required: ``CapacityReservationFleetId`` (str).
+        """
         return self.call("ModifyCapacityReservationFleet", params)
 
     def modify_client_vpn_endpoint(self, **params: Any) -> dict[str, Any]:
-        """ModifyClientVpnEndpoint."""
+        """Modifies the specified Client VPN endpoint.
+
+        EC2 ``ModifyClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("ModifyClientVpnEndpoint", params)
 
     def modify_default_credit_specification(self, **params: Any) -> dict[str, Any]:
-        """ModifyDefaultCreditSpecification."""
+        """Modifies the default credit option for CPU usage of burstable performance instances.
+
+        EC2 ``ModifyDefaultCreditSpecification``; required: ``CpuCredits`` (str), ``InstanceFamily`` (str).
+        """
         return self.call("ModifyDefaultCreditSpecification", params)
 
     def modify_ebs_default_kms_key_id(self, **params: Any) -> dict[str, Any]:
-        """ModifyEbsDefaultKmsKeyId."""
+        """Changes the default KMS key for EBS encryption by default for your account in this Region.
+
+        EC2 ``ModifyEbsDefaultKmsKeyId``; required: ``KmsKeyId`` (str).
+        """
         return self.call("ModifyEbsDefaultKmsKeyId", params)
 
     def modify_fleet(self, **params: Any) -> dict[str, Any]:
-        """ModifyFleet."""
+        """Modifies the specified EC2 Fleet.
+
+        EC2 ``ModifyFleet``; required: ``FleetId`` (str).
+        """
         return self.call("ModifyFleet", params)
 
     def modify_fpga_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyFpgaImageAttribute."""
+        """Modifies the specified attribute of the specified Amazon FPGA Image (AFI).
+
+        EC2 ``ModifyFpgaImageAttribute``; required: ``FpgaImageId`` (str).
+        """
         return self.call("ModifyFpgaImageAttribute", params)
 
     def modify_hosts(self, **params: Any) -> dict[str, Any]:
-        """ModifyHosts."""
+        """Modify the auto-placement setting of a Dedicated Host.
+
+        EC2 ``ModifyHosts``; required: ``HostIds`` (list).
+        """
         return self.call("ModifyHosts", params)
 
     def modify_id_format(self, **params: Any) -> dict[str, Any]:
-        """ModifyIdFormat."""
+        """Modifies the ID format for the specified resource on a per-Region basis.
+
+        EC2 ``ModifyIdFormat``; required: ``Resource`` (str), ``UseLongIds`` (bool).
+        """
         return self.call("ModifyIdFormat", params)
 
     def modify_identity_id_format(self, **params: Any) -> dict[str, Any]:
-        """ModifyIdentityIdFormat."""
+        """Modifies the ID format of a resource for a specified IAM user, IAM role, or the root user for an account; or
+        all IAM users, IAM roles, and the root user for an account.
+
+        EC2 ``ModifyIdentityIdFormat``; required: ``PrincipalArn`` (str), ``Resource`` (str), ``UseLongIds`` (bool).
+        """
         return self.call("ModifyIdentityIdFormat", params)
 
     def modify_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyImageAttribute."""
+        """Modifies the specified attribute of the specified AMI.
+
+        EC2 ``ModifyImageAttribute``; required: ``ImageId`` (str).
+        """
         return self.call("ModifyImageAttribute", params)
 
     def modify_instance_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceAttribute."""
+        """Modifies the specified attribute of the specified instance.
+
+        EC2 ``ModifyInstanceAttribute``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyInstanceAttribute", params)
 
     def modify_instance_capacity_reservation_attributes(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceCapacityReservationAttributes."""
+        """Modifies the Capacity Reservation settings for a stopped instance.
+
+        EC2 ``ModifyInstanceCapacityReservationAttributes``; required: ``CapacityReservationSpecification`` (dict),
+        ``InstanceId`` (str).
+        """
         return self.call("ModifyInstanceCapacityReservationAttributes", params)
 
     def modify_instance_connect_endpoint(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceConnectEndpoint."""
+        """Modifies the specified EC2 Instance Connect Endpoint.
+
+        EC2 ``ModifyInstanceConnectEndpoint``; required: ``InstanceConnectEndpointId`` (str).
+        """
         return self.call("ModifyInstanceConnectEndpoint", params)
 
     def modify_instance_cpu_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceCpuOptions."""
+        """By default, all vCPUs for the instance type are active when you launch an instance.
+
+        EC2 ``ModifyInstanceCpuOptions``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyInstanceCpuOptions", params)
 
     def modify_instance_credit_specification(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceCreditSpecification."""
+        """Modifies the credit option for CPU usage on a running or stopped burstable performance instance.
+
+        EC2 ``ModifyInstanceCreditSpecification``; required: ``InstanceCreditSpecifications`` (list).
+        """
         return self.call("ModifyInstanceCreditSpecification", params)
 
     def modify_instance_event_start_time(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceEventStartTime."""
+        """Modifies the start time for a scheduled Amazon EC2 instance event.
+
+        EC2 ``ModifyInstanceEventStartTime``; required: ``InstanceEventId`` (str), ``InstanceId`` (str),
+        ``NotBefore`` (datetime).
+        """
         return self.call("ModifyInstanceEventStartTime", params)
 
     def modify_instance_event_window(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceEventWindow."""
+        """Modifies the specified event window.
+
+        EC2 ``ModifyInstanceEventWindow``; required: ``InstanceEventWindowId`` (str).
+        """
         return self.call("ModifyInstanceEventWindow", params)
 
     def modify_instance_maintenance_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceMaintenanceOptions."""
+        """Modifies the recovery behavior of your instance to disable simplified automatic recovery or set the recovery
+        behavior to default.
+
+        EC2 ``ModifyInstanceMaintenanceOptions``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyInstanceMaintenanceOptions", params)
 
     def modify_instance_metadata_defaults(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceMetadataDefaults."""
+        """Modifies the default instance metadata service (IMDS) settings at the account level in the specified Amazon
+        Web Services Region.
+
+        EC2 ``ModifyInstanceMetadataDefaults``; no parameter is required.
+        """
         return self.call("ModifyInstanceMetadataDefaults", params)
 
     def modify_instance_metadata_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceMetadataOptions."""
+        """Modify the instance metadata parameters on a running or stopped instance.
+
+        EC2 ``ModifyInstanceMetadataOptions``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyInstanceMetadataOptions", params)
 
     def modify_instance_network_performance_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstanceNetworkPerformanceOptions."""
+        """Change the configuration of the network performance options for an existing instance.
+
+        EC2 ``ModifyInstanceNetworkPerformanceOptions``; required: ``BandwidthWeighting`` (str), ``InstanceId``
+        (str).
+        """
         return self.call("ModifyInstanceNetworkPerformanceOptions", params)
 
     def modify_instance_placement(self, **params: Any) -> dict[str, Any]:
-        """ModifyInstancePlacement."""
+        """Modifies the placement attributes for a specified instance.
+
+        EC2 ``ModifyInstancePlacement``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyInstancePlacement", params)
 
     def modify_ipam(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpam."""
+        """Modify the configurations of an IPAM.
+
+        EC2 ``ModifyIpam``; required: ``IpamId`` (str).
+        """
         return self.call("ModifyIpam", params)
 
     def modify_ipam_policy_allocation_rules(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamPolicyAllocationRules."""
+        """Modifies the allocation rules in an IPAM policy.
+
+        EC2 ``ModifyIpamPolicyAllocationRules``; required: ``IpamPolicyId`` (str), ``Locale`` (str), ``ResourceType``
+        (str).
+        """
         return self.call("ModifyIpamPolicyAllocationRules", params)
 
     def modify_ipam_pool(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamPool."""
+        """Modify the configurations of an IPAM pool.
+
+        EC2 ``ModifyIpamPool``; required: ``IpamPoolId`` (str).
+        """
         return self.call("ModifyIpamPool", params)
 
     def modify_ipam_pool_allocation(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamPoolAllocation."""
+        """Modifies the description of an IPAM pool allocation.
+
+        EC2 ``ModifyIpamPoolAllocation``; required: ``IpamPoolAllocationId`` (str).
+        """
         return self.call("ModifyIpamPoolAllocation", params)
 
     def modify_ipam_prefix_list_resolver(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamPrefixListResolver."""
+        """Modifies an IPAM prefix list resolver.
+
+        EC2 ``ModifyIpamPrefixListResolver``; required: ``IpamPrefixListResolverId`` (str).
+        """
         return self.call("ModifyIpamPrefixListResolver", params)
 
     def modify_ipam_prefix_list_resolver_target(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamPrefixListResolverTarget."""
+        """Modifies an IPAM prefix list resolver target.
+
+        EC2 ``ModifyIpamPrefixListResolverTarget``; required: ``IpamPrefixListResolverTargetId`` (str).
+        """
         return self.call("ModifyIpamPrefixListResolverTarget", params)
 
     def modify_ipam_resource_cidr(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamResourceCidr."""
+        """Modify a resource CIDR.
+
+        EC2 ``ModifyIpamResourceCidr``; required: ``CurrentIpamScopeId`` (str), ``Monitored`` (bool),
+        ``ResourceCidr`` (str), ``ResourceId`` (str), ``ResourceRegion`` (str).
+        """
         return self.call("ModifyIpamResourceCidr", params)
 
     def modify_ipam_resource_discovery(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamResourceDiscovery."""
+        """Modifies a resource discovery.
+
+        EC2 ``ModifyIpamResourceDiscovery``; required: ``IpamResourceDiscoveryId`` (str).
+        """
         return self.call("ModifyIpamResourceDiscovery", params)
 
     def modify_ipam_scope(self, **params: Any) -> dict[str, Any]:
-        """ModifyIpamScope."""
+        """Modify an IPAM scope.
+
+        EC2 ``ModifyIpamScope``; required: ``IpamScopeId`` (str).
+        """
         return self.call("ModifyIpamScope", params)
 
     def modify_launch_template(self, **params: Any) -> dict[str, Any]:
-        """ModifyLaunchTemplate."""
+        """Modifies a launch template.
+
+        EC2 ``ModifyLaunchTemplate``; no parameter is required.
+        """
         return self.call("ModifyLaunchTemplate", params)
 
     def modify_local_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """ModifyLocalGatewayRoute."""
+        """Modifies the specified local gateway route.
+
+        EC2 ``ModifyLocalGatewayRoute``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("ModifyLocalGatewayRoute", params)
 
     def modify_managed_prefix_list(self, **params: Any) -> dict[str, Any]:
-        """ModifyManagedPrefixList."""
+        """Modifies the specified managed prefix list.
+
+        EC2 ``ModifyManagedPrefixList``; required: ``PrefixListId`` (str).
+        """
         return self.call("ModifyManagedPrefixList", params)
 
     def modify_managed_resource_visibility(self, **params: Any) -> dict[str, Any]:
-        """ModifyManagedResourceVisibility."""
+        """Modifies the managed resource visibility configuration for the account.
+
+        EC2 ``ModifyManagedResourceVisibility``; required: ``DefaultVisibility`` (str).
+        """
         return self.call("ModifyManagedResourceVisibility", params)
 
     def modify_network_interface_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyNetworkInterfaceAttribute."""
+        """Modifies the specified network interface attribute.
+
+        EC2 ``ModifyNetworkInterfaceAttribute``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("ModifyNetworkInterfaceAttribute", params)
 
     def modify_private_dns_name_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyPrivateDnsNameOptions."""
+        """Modifies the options for instance hostnames for the specified instance.
+
+        EC2 ``ModifyPrivateDnsNameOptions``; required: ``InstanceId`` (str).
+        """
         return self.call("ModifyPrivateDnsNameOptions", params)
 
     def modify_public_ip_dns_name_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyPublicIpDnsNameOptions."""
+        """Modify public hostname options for a network interface.
+
+        EC2 ``ModifyPublicIpDnsNameOptions``; required: ``HostnameType`` (str), ``NetworkInterfaceId`` (str).
+        """
         return self.call("ModifyPublicIpDnsNameOptions", params)
 
     def modify_reserved_instances(self, **params: Any) -> dict[str, Any]:
-        """ModifyReservedInstances."""
+        """Modifies the configuration of your Reserved Instances, such as the Availability Zone, instance count, or
+        instance type.
+
+        EC2 ``ModifyReservedInstances``; required: ``ReservedInstancesIds`` (list), ``TargetConfigurations`` (list).
+        """
         return self.call("ModifyReservedInstances", params)
 
     def modify_route_server(self, **params: Any) -> dict[str, Any]:
-        """ModifyRouteServer."""
+        """Modifies the configuration of an existing route server.
+
+        EC2 ``ModifyRouteServer``; required: ``RouteServerId`` (str).
+        """
         return self.call("ModifyRouteServer", params)
 
     def modify_security_group_rules(self, **params: Any) -> dict[str, Any]:
-        """ModifySecurityGroupRules."""
+        """Modifies the rules of a security group.
+
+        EC2 ``ModifySecurityGroupRules``; required: ``GroupId`` (str), ``SecurityGroupRules`` (list).
+        """
         return self.call("ModifySecurityGroupRules", params)
 
     def modify_snapshot_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifySnapshotAttribute."""
+        """Adds or removes permission settings for the specified snapshot.
+
+        EC2 ``ModifySnapshotAttribute``; required: ``SnapshotId`` (str).
+        """
         return self.call("ModifySnapshotAttribute", params)
 
     def modify_snapshot_tier(self, **params: Any) -> dict[str, Any]:
-        """ModifySnapshotTier."""
+        """Archives an Amazon EBS snapshot.
+
+        EC2 ``ModifySnapshotTier``; required: ``SnapshotId`` (str).
+        """
         return self.call("ModifySnapshotTier", params)
 
     def modify_spot_fleet_request(self, **params: Any) -> dict[str, Any]:
-        """ModifySpotFleetRequest."""
+        """Modifies the specified Spot Fleet request.
+
+        EC2 ``ModifySpotFleetRequest``; required: ``SpotFleetRequestId`` (str).
+        """
         return self.call("ModifySpotFleetRequest", params)
 
     def modify_subnet_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifySubnetAttribute."""
+        """Modifies a subnet attribute.
+
+        EC2 ``ModifySubnetAttribute``; required: ``SubnetId`` (str).
+        """
         return self.call("ModifySubnetAttribute", params)
 
     def modify_traffic_mirror_filter_network_services(self, **params: Any) -> dict[str, Any]:
-        """ModifyTrafficMirrorFilterNetworkServices."""
+        """Allows or restricts mirroring network services.
+
+        EC2 ``ModifyTrafficMirrorFilterNetworkServices``; required: ``TrafficMirrorFilterId`` (str).
+        """
         return self.call("ModifyTrafficMirrorFilterNetworkServices", params)
 
     def modify_traffic_mirror_filter_rule(self, **params: Any) -> dict[str, Any]:
-        """ModifyTrafficMirrorFilterRule."""
+        """Modifies the specified Traffic Mirror rule.
+
+        EC2 ``ModifyTrafficMirrorFilterRule``; required: ``TrafficMirrorFilterRuleId`` (str).
+        """
         return self.call("ModifyTrafficMirrorFilterRule", params)
 
     def modify_traffic_mirror_session(self, **params: Any) -> dict[str, Any]:
-        """ModifyTrafficMirrorSession."""
+        """Modifies a Traffic Mirror session.
+
+        EC2 ``ModifyTrafficMirrorSession``; required: ``TrafficMirrorSessionId`` (str).
+        """
         return self.call("ModifyTrafficMirrorSession", params)
 
     def modify_transit_gateway(self, **params: Any) -> dict[str, Any]:
-        """ModifyTransitGateway."""
+        """Modifies the specified transit gateway.
+
+        EC2 ``ModifyTransitGateway``; required: ``TransitGatewayId`` (str).
+        """
         return self.call("ModifyTransitGateway", params)
 
     def modify_transit_gateway_metering_policy(self, **params: Any) -> dict[str, Any]:
-        """ModifyTransitGatewayMeteringPolicy."""
+        """Modifies a transit gateway metering policy.
+
+        EC2 ``ModifyTransitGatewayMeteringPolicy``; required: ``TransitGatewayMeteringPolicyId`` (str).
+        """
         return self.call("ModifyTransitGatewayMeteringPolicy", params)
 
     def modify_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
-        """ModifyTransitGatewayPrefixListReference."""
+        """Modifies a reference (route) to a prefix list in a specified transit gateway route table.
+
+        EC2 ``ModifyTransitGatewayPrefixListReference``; required: ``PrefixListId`` (str),
+        ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("ModifyTransitGatewayPrefixListReference", params)
 
     def modify_transit_gateway_vpc_attachment(self, **params: Any) -> dict[str, Any]:
-        """ModifyTransitGatewayVpcAttachment."""
+        """Modifies the specified VPC attachment.
+
+        EC2 ``ModifyTransitGatewayVpcAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("ModifyTransitGatewayVpcAttachment", params)
 
     def modify_verified_access_endpoint(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessEndpoint."""
+        """Modifies the configuration of the specified Amazon Web Services Verified Access endpoint.
+
+        EC2 ``ModifyVerifiedAccessEndpoint``; required: ``VerifiedAccessEndpointId`` (str).
+        """
         return self.call("ModifyVerifiedAccessEndpoint", params)
 
     def modify_verified_access_endpoint_policy(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessEndpointPolicy."""
+        """Modifies the specified Amazon Web Services Verified Access endpoint policy.
+
+        EC2 ``ModifyVerifiedAccessEndpointPolicy``; required: ``VerifiedAccessEndpointId`` (str).
+        """
         return self.call("ModifyVerifiedAccessEndpointPolicy", params)
 
     def modify_verified_access_group(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessGroup."""
+        """Modifies the specified Amazon Web Services Verified Access group configuration.
+
+        EC2 ``ModifyVerifiedAccessGroup``; required: ``VerifiedAccessGroupId`` (str).
+        """
         return self.call("ModifyVerifiedAccessGroup", params)
 
     def modify_verified_access_group_policy(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessGroupPolicy."""
+        """Modifies the specified Amazon Web Services Verified Access group policy.
+
+        EC2 ``ModifyVerifiedAccessGroupPolicy``; required: ``VerifiedAccessGroupId`` (str).
+        """
         return self.call("ModifyVerifiedAccessGroupPolicy", params)
 
     def modify_verified_access_instance(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessInstance."""
+        """Modifies the configuration of the specified Amazon Web Services Verified Access instance.
+
+        EC2 ``ModifyVerifiedAccessInstance``; required: ``VerifiedAccessInstanceId`` (str).
+        """
         return self.call("ModifyVerifiedAccessInstance", params)
 
     def modify_verified_access_instance_logging_configuration(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessInstanceLoggingConfiguration."""
+        """Modifies the logging configuration for the specified Amazon Web Services Verified Access instance.
+
+        EC2 ``ModifyVerifiedAccessInstanceLoggingConfiguration``; required: ``AccessLogs`` (dict),
+        ``VerifiedAccessInstanceId`` (str).
+        """
         return self.call("ModifyVerifiedAccessInstanceLoggingConfiguration", params)
 
     def modify_verified_access_trust_provider(self, **params: Any) -> dict[str, Any]:
-        """ModifyVerifiedAccessTrustProvider."""
+        """Modifies the configuration of the specified Amazon Web Services Verified Access trust provider.
+
+        EC2 ``ModifyVerifiedAccessTrustProvider``; required: ``VerifiedAccessTrustProviderId`` (str).
+        """
         return self.call("ModifyVerifiedAccessTrustProvider", params)
 
     def modify_volume(self, **params: Any) -> dict[str, Any]:
-        """ModifyVolume."""
+        """You can modify several parameters of an existing EBS volume, including volume size, volume type, and IOPS
+        capacity.
+
+        EC2 ``ModifyVolume``; required: ``VolumeId`` (str).
+        """
         return self.call("ModifyVolume", params)
 
     def modify_volume_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyVolumeAttribute."""
+        """Modifies a volume attribute.
+
+        EC2 ``ModifyVolumeAttribute``; required: ``VolumeId`` (str).
+        """
         return self.call("ModifyVolumeAttribute", params)
 
     def modify_vpc_attribute(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcAttribute."""
+        """Modifies the specified attribute of the specified VPC.
+
+        EC2 ``ModifyVpcAttribute``; required: ``VpcId`` (str).
+        """
         return self.call("ModifyVpcAttribute", params)
 
     def modify_vpc_block_public_access_exclusion(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcBlockPublicAccessExclusion."""
+        """Modify VPC Block Public Access (BPA) exclusions.
+
+        EC2 ``ModifyVpcBlockPublicAccessExclusion``; required: ``ExclusionId`` (str),
+        ``InternetGatewayExclusionMode`` (str).
+        """
         return self.call("ModifyVpcBlockPublicAccessExclusion", params)
 
     def modify_vpc_block_public_access_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcBlockPublicAccessOptions."""
+        """Modify VPC Block Public Access (BPA) options.
+
+        EC2 ``ModifyVpcBlockPublicAccessOptions``; required: ``InternetGatewayBlockMode`` (str).
+        """
         return self.call("ModifyVpcBlockPublicAccessOptions", params)
 
     def modify_vpc_encryption_control(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEncryptionControl."""
+        """Modifies the encryption control configuration for a VPC.
+
+        EC2 ``ModifyVpcEncryptionControl``; required: ``VpcEncryptionControlId`` (str).
+        """
         return self.call("ModifyVpcEncryptionControl", params)
 
     def modify_vpc_endpoint(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEndpoint."""
+        """Modifies attributes of a specified VPC endpoint.
+
+        EC2 ``ModifyVpcEndpoint``; required: ``VpcEndpointId`` (str).
+        """
         return self.call("ModifyVpcEndpoint", params)
 
     def modify_vpc_endpoint_connection_notification(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEndpointConnectionNotification."""
+        """Modifies a connection notification for VPC endpoint or VPC endpoint service.
+
+        EC2 ``ModifyVpcEndpointConnectionNotification``; required: ``ConnectionNotificationId`` (str).
+        """
         return self.call("ModifyVpcEndpointConnectionNotification", params)
 
     def modify_vpc_endpoint_service_configuration(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEndpointServiceConfiguration."""
+        """Modifies the attributes of the specified VPC endpoint service configuration.
+
+        EC2 ``ModifyVpcEndpointServiceConfiguration``; required: ``ServiceId`` (str).
+        """
         return self.call("ModifyVpcEndpointServiceConfiguration", params)
 
     def modify_vpc_endpoint_service_payer_responsibility(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEndpointServicePayerResponsibility."""
+        """Modifies the payer responsibility for your VPC endpoint service.
+
+        EC2 ``ModifyVpcEndpointServicePayerResponsibility``; required: ``PayerResponsibility`` (str), ``ServiceId``
+        (str).
+        """
         return self.call("ModifyVpcEndpointServicePayerResponsibility", params)
 
     def modify_vpc_endpoint_service_permissions(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcEndpointServicePermissions."""
+        """Modifies the permissions for your VPC endpoint service.
+
+        EC2 ``ModifyVpcEndpointServicePermissions``; required: ``ServiceId`` (str).
+        """
         return self.call("ModifyVpcEndpointServicePermissions", params)
 
     def modify_vpc_peering_connection_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcPeeringConnectionOptions."""
+        """Modifies the VPC peering connection options on one side of a VPC peering connection.
+
+        EC2 ``ModifyVpcPeeringConnectionOptions``; required: ``VpcPeeringConnectionId`` (str).
+        """
         return self.call("ModifyVpcPeeringConnectionOptions", params)
 
     def modify_vpc_tenancy(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpcTenancy."""
+        """Modifies the instance tenancy attribute of the specified VPC.
+
+        EC2 ``ModifyVpcTenancy``; required: ``InstanceTenancy`` (str), ``VpcId`` (str).
+        """
         return self.call("ModifyVpcTenancy", params)
 
     def modify_vpn_connection(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpnConnection."""
+        """Modifies the customer gateway or the target gateway of an Amazon Web Services Site-to-Site VPN connection.
+
+        EC2 ``ModifyVpnConnection``; required: ``VpnConnectionId`` (str).
+        """
         return self.call("ModifyVpnConnection", params)
 
     def modify_vpn_connection_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpnConnectionOptions."""
+        """Modifies the connection options for your Site-to-Site VPN connection.
+
+        EC2 ``ModifyVpnConnectionOptions``; required: ``VpnConnectionId`` (str).
+        """
         return self.call("ModifyVpnConnectionOptions", params)
 
     def modify_vpn_tunnel_certificate(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpnTunnelCertificate."""
+        """Modifies the VPN tunnel endpoint certificate.
+
+        EC2 ``ModifyVpnTunnelCertificate``; required: ``VpnConnectionId`` (str), ``VpnTunnelOutsideIpAddress`` (str).
+        """
         return self.call("ModifyVpnTunnelCertificate", params)
 
     def modify_vpn_tunnel_options(self, **params: Any) -> dict[str, Any]:
-        """ModifyVpnTunnelOptions."""
+        """Modifies the options for a VPN tunnel in an Amazon Web Services Site-to-Site VPN connection.
+
+        EC2 ``ModifyVpnTunnelOptions``; required: ``TunnelOptions`` (dict), ``VpnConnectionId`` (str),
+        ``VpnTunnelOutsideIpAddress`` (str).
+        """
         return self.call("ModifyVpnTunnelOptions", params)
 
     def monitor_instances(self, **params: Any) -> dict[str, Any]:
-        """MonitorInstances."""
+        """Enables detailed monitoring for a running instance.
+
+        EC2 ``MonitorInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("MonitorInstances", params)
 
     def move_address_to_vpc(self, **params: Any) -> dict[str, Any]:
-        """MoveAddressToVpc."""
+        """This action is deprecated.
+
+        EC2 ``MoveAddressToVpc``; required: ``PublicIp`` (str).
+        """
         return self.call("MoveAddressToVpc", params)
 
     def move_byoip_cidr_to_ipam(self, **params: Any) -> dict[str, Any]:
-        """MoveByoipCidrToIpam."""
+        """Move a BYOIPv4 CIDR to IPAM from a public IPv4 pool.
+
+        EC2 ``MoveByoipCidrToIpam``; required: ``Cidr`` (str), ``IpamPoolId`` (str), ``IpamPoolOwner`` (str).
+        """
         return self.call("MoveByoipCidrToIpam", params)
 
     def move_capacity_reservation_instances(self, **params: Any) -> dict[str, Any]:
-        """MoveCapacityReservationInstances."""
+        """Move available capacity from a source Capacity Reservation to a destination Capacity Reservation.
+
+        EC2 ``MoveCapacityReservationInstances``; required: ``DestinationCapacityReservationId`` (str),
+        ``InstanceCount`` (int), ``SourceCapacityReservationId`` (str).
+        """
         return self.call("MoveCapacityReservationInstances", params)
 
     def provision_byoip_cidr(self, **params: Any) -> dict[str, Any]:
-        """ProvisionByoipCidr."""
+        """Provisions an IPv4 or IPv6 address range for use with your Amazon Web Services resources through bring your
+        own IP addresses (BYOIP) and creates a corresponding address pool.
+
+        EC2 ``ProvisionByoipCidr``; required: ``Cidr`` (str).
+        """
         return self.call("ProvisionByoipCidr", params)
 
     def provision_ipam_byoasn(self, **params: Any) -> dict[str, Any]:
-        """ProvisionIpamByoasn."""
+        """Provisions your Autonomous System Number (ASN) for use in your Amazon Web Services account.
+
+        EC2 ``ProvisionIpamByoasn``; required: ``Asn`` (str), ``AsnAuthorizationContext`` (dict), ``IpamId`` (str).
+        """
         return self.call("ProvisionIpamByoasn", params)
 
     def provision_ipam_pool_cidr(self, **params: Any) -> dict[str, Any]:
-        """ProvisionIpamPoolCidr."""
+        """Provision a CIDR to an IPAM pool.
+
+        EC2 ``ProvisionIpamPoolCidr``; required: ``IpamPoolId`` (str).
+        """
         return self.call("ProvisionIpamPoolCidr", params)
 
     def provision_public_ipv4_pool_cidr(self, **params: Any) -> dict[str, Any]:
-        """ProvisionPublicIpv4PoolCidr."""
+        """Provision a CIDR to a public IPv4 pool.
+
+        EC2 ``ProvisionPublicIpv4PoolCidr``; required: ``IpamPoolId`` (str), ``NetmaskLength`` (int), ``PoolId``
+        (str).
+        """
         return self.call("ProvisionPublicIpv4PoolCidr", params)
 
     def purchase_capacity_block(self, **params: Any) -> dict[str, Any]:
-        """PurchaseCapacityBlock."""
+        """Purchase the Capacity Block for use with your account.
+
+        EC2 ``PurchaseCapacityBlock``; required: ``CapacityBlockOfferingId`` (str), ``InstancePlatform`` (str).
+        """
         return self.call("PurchaseCapacityBlock", params)
 
     def purchase_capacity_block_extension(self, **params: Any) -> dict[str, Any]:
-        """PurchaseCapacityBlockExtension."""
+        """Purchase the Capacity Block extension for use with your account.
+
+        EC2 ``PurchaseCapacityBlockExtension``; required: ``CapacityBlockExtensionOfferingId`` (str),
+        ``CapacityReservationId`` (str).
+        """
         return self.call("PurchaseCapacityBlockExtension", params)
 
     def purchase_host_reservation(self, **params: Any) -> dict[str, Any]:
-        """PurchaseHostReservation."""
+        """Purchase a reservation with configurations that match those of your Dedicated Host.
+
+        EC2 ``PurchaseHostReservation``; required: ``HostIdSet`` (list), ``OfferingId`` (str).
+        """
         return self.call("PurchaseHostReservation", params)
 
     def purchase_reserved_instances_offering(self, **params: Any) -> dict[str, Any]:
-        """PurchaseReservedInstancesOffering."""
+        """Purchases a Reserved Instance for use with your account.
+
+        EC2 ``PurchaseReservedInstancesOffering``; required: ``InstanceCount`` (int), ``ReservedInstancesOfferingId``
+        (str).
+        """
         return self.call("PurchaseReservedInstancesOffering", params)
 
     def purchase_scheduled_instances(self, **params: Any) -> dict[str, Any]:
-        """PurchaseScheduledInstances."""
+        """You can no longer purchase Scheduled Instances.
+
+        EC2 ``PurchaseScheduledInstances``; required: ``PurchaseRequests`` (list).
+        """
         return self.call("PurchaseScheduledInstances", params)
 
     def reboot_instances(self, **params: Any) -> dict[str, Any]:
-        """RebootInstances."""
+        """Requests a reboot of the specified instances.
+
+        EC2 ``RebootInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("RebootInstances", params)
 
     def register_image(self, **params: Any) -> dict[str, Any]:
-        """RegisterImage."""
+        """Registers an AMI.
+
+        EC2 ``RegisterImage``; required: ``Name`` (str).
+        """
         return self.call("RegisterImage", params)
 
     def register_instance_event_notification_attributes(self, **params: Any) -> dict[str, Any]:
-        """RegisterInstanceEventNotificationAttributes."""
+        """Registers a set of tag keys to include in scheduled event notifications for your resources.
+
+        EC2 ``RegisterInstanceEventNotificationAttributes``; required: ``InstanceTagAttribute`` (dict).
+        """
         return self.call("RegisterInstanceEventNotificationAttributes", params)
 
     def register_transit_gateway_multicast_group_members(self, **params: Any) -> dict[str, Any]:
-        """RegisterTransitGatewayMulticastGroupMembers."""
+        """Registers members (network interfaces) with the transit gateway multicast group.
+
+        EC2 ``RegisterTransitGatewayMulticastGroupMembers``; required: ``NetworkInterfaceIds`` (list),
+        ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("RegisterTransitGatewayMulticastGroupMembers", params)
 
     def register_transit_gateway_multicast_group_sources(self, **params: Any) -> dict[str, Any]:
-        """RegisterTransitGatewayMulticastGroupSources."""
+        """Registers sources (network interfaces) with the specified transit gateway multicast group.
+
+        EC2 ``RegisterTransitGatewayMulticastGroupSources``; required: ``NetworkInterfaceIds`` (list),
+        ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("RegisterTransitGatewayMulticastGroupSources", params)
 
     def reject_capacity_reservation_billing_ownership(self, **params: Any) -> dict[str, Any]:
-        """RejectCapacityReservationBillingOwnership."""
+        """Rejects a request to assign billing of the available capacity of a shared Capacity Reservation to your
+        account.
+
+        EC2 ``RejectCapacityReservationBillingOwnership``; required: ``CapacityReservationId`` (str).
+        """
         return self.call("RejectCapacityReservationBillingOwnership", params)
 
     def reject_transit_gateway_client_vpn_attachment(self, **params: Any) -> dict[str, Any]:
-        """RejectTransitGatewayClientVpnAttachment."""
+        """Rejects a Transit Gateway attachment request for a Client VPN endpoint.
+
+        EC2 ``RejectTransitGatewayClientVpnAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("RejectTransitGatewayClientVpnAttachment", params)
 
     def reject_transit_gateway_multicast_domain_associations(self, **params: Any) -> dict[str, Any]:
-        """RejectTransitGatewayMulticastDomainAssociations."""
+        """Rejects a request to associate cross-account subnets with a transit gateway multicast domain.
+
+        EC2 ``RejectTransitGatewayMulticastDomainAssociations``; no parameter is required.
+        """
         return self.call("RejectTransitGatewayMulticastDomainAssociations", params)
 
     def reject_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
-        """RejectTransitGatewayPeeringAttachment."""
+        """Rejects a transit gateway peering attachment request.
+
+        EC2 ``RejectTransitGatewayPeeringAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("RejectTransitGatewayPeeringAttachment", params)
 
     def reject_transit_gateway_vpc_attachment(self, **params: Any) -> dict[str, Any]:
-        """RejectTransitGatewayVpcAttachment."""
+        """Rejects a request to attach a VPC to a transit gateway.
+
+        EC2 ``RejectTransitGatewayVpcAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
         return self.call("RejectTransitGatewayVpcAttachment", params)
 
     def reject_vpc_endpoint_connections(self, **params: Any) -> dict[str, Any]:
-        """RejectVpcEndpointConnections."""
+        """Rejects VPC endpoint connection requests to your VPC endpoint service.
+
+        EC2 ``RejectVpcEndpointConnections``; required: ``ServiceId`` (str), ``VpcEndpointIds`` (list).
+        """
         return self.call("RejectVpcEndpointConnections", params)
 
     def reject_vpc_peering_connection(self, **params: Any) -> dict[str, Any]:
-        """RejectVpcPeeringConnection."""
+        """Rejects a VPC peering connection request.
+
+        EC2 ``RejectVpcPeeringConnection``; required: ``VpcPeeringConnectionId`` (str).
+        """
         return self.call("RejectVpcPeeringConnection", params)
 
     def release_address(self, **params: Any) -> dict[str, Any]:
-        """ReleaseAddress."""
+        """Releases the specified Elastic IP address.
+
+        EC2 ``ReleaseAddress``; no parameter is required.
+        """
         return self.call("ReleaseAddress", params)
 
     def release_hosts(self, **params: Any) -> dict[str, Any]:
-        """ReleaseHosts."""
+        """When you no longer want to use an On-Demand Dedicated Host it can be released.
+
+        EC2 ``ReleaseHosts``; required: ``HostIds`` (list).
+        """
         return self.call("ReleaseHosts", params)
 
     def release_ipam_pool_allocation(self, **params: Any) -> dict[str, Any]:
-        """ReleaseIpamPoolAllocation."""
+        """Release an allocation within an IPAM pool.
+
+        EC2 ``ReleaseIpamPoolAllocation``; required: ``Cidr`` (str), ``IpamPoolAllocationId`` (str), ``IpamPoolId``
+        (str).
+        """
         return self.call("ReleaseIpamPoolAllocation", params)
 
     def replace_iam_instance_profile_association(self, **params: Any) -> dict[str, Any]:
-        """ReplaceIamInstanceProfileAssociation."""
+        """Replaces an IAM instance profile for the specified running instance.
+
+        EC2 ``ReplaceIamInstanceProfileAssociation``; required: ``AssociationId`` (str), ``IamInstanceProfile``
+        (dict).
+        """
         return self.call("ReplaceIamInstanceProfileAssociation", params)
 
     def replace_image_criteria_in_allowed_images_settings(self, **params: Any) -> dict[str, Any]:
-        """ReplaceImageCriteriaInAllowedImagesSettings."""
+        """Sets or replaces the criteria for Allowed AMIs.
+
+        EC2 ``ReplaceImageCriteriaInAllowedImagesSettings``; no parameter is required.
+        """
         return self.call("ReplaceImageCriteriaInAllowedImagesSettings", params)
 
     def replace_network_acl_association(self, **params: Any) -> dict[str, Any]:
-        """ReplaceNetworkAclAssociation."""
+        """Changes which network ACL a subnet is associated with.
+
+        EC2 ``ReplaceNetworkAclAssociation``; required: ``AssociationId`` (str), ``NetworkAclId`` (str).
+        """
         return self.call("ReplaceNetworkAclAssociation", params)
 
     def replace_network_acl_entry(self, **params: Any) -> dict[str, Any]:
-        """ReplaceNetworkAclEntry."""
+        """Replaces an entry (rule) in a network ACL.
+
+        EC2 ``ReplaceNetworkAclEntry``; required: ``Egress`` (bool), ``NetworkAclId`` (str), ``Protocol`` (str),
+        ``RuleAction`` (str), ``RuleNumber`` (int).
+        """
         return self.call("ReplaceNetworkAclEntry", params)
 
     def replace_route(self, **params: Any) -> dict[str, Any]:
-        """ReplaceRoute."""
+        """Replaces an existing route within a route table in a VPC.
+
+        EC2 ``ReplaceRoute``; required: ``RouteTableId`` (str).
+        """
         return self.call("ReplaceRoute", params)
 
     def replace_route_table_association(self, **params: Any) -> dict[str, Any]:
-        """ReplaceRouteTableAssociation."""
+        """Changes the route table associated with a given subnet, internet gateway, or virtual private gateway in a
+        VPC.
+
+        EC2 ``ReplaceRouteTableAssociation``; required: ``AssociationId`` (str), ``RouteTableId`` (str).
+        """
         return self.call("ReplaceRouteTableAssociation", params)
 
     def replace_transit_gateway_route(self, **params: Any) -> dict[str, Any]:
-        """ReplaceTransitGatewayRoute."""
+        """Replaces the specified route in the specified transit gateway route table.
+
+        EC2 ``ReplaceTransitGatewayRoute``; required: ``DestinationCidrBlock`` (str), ``TransitGatewayRouteTableId``
+        (str).
+        """
         return self.call("ReplaceTransitGatewayRoute", params)
 
     def replace_vpn_tunnel(self, **params: Any) -> dict[str, Any]:
-        """ReplaceVpnTunnel."""
+        """Trigger replacement of specified VPN tunnel.
+
+        EC2 ``ReplaceVpnTunnel``; required: ``VpnConnectionId`` (str), ``VpnTunnelOutsideIpAddress`` (str).
+        """
         return self.call("ReplaceVpnTunnel", params)
 
     def report_instance_status(self, **params: Any) -> dict[str, Any]:
-        """ReportInstanceStatus."""
+        """Submits feedback about the status of an instance.
+
+        EC2 ``ReportInstanceStatus``; required: ``Instances`` (list), ``ReasonCodes`` (list), ``Status`` (str).
+        """
         return self.call("ReportInstanceStatus", params)
 
     def request_spot_fleet(self, **params: Any) -> dict[str, Any]:
-        """RequestSpotFleet."""
+        """Creates a Spot Fleet request.
+
+        EC2 ``RequestSpotFleet``; required: ``SpotFleetRequestConfig`` (dict).
+        """
         return self.call("RequestSpotFleet", params)
 
     def request_spot_instances(self, **params: Any) -> dict[str, Any]:
-        """RequestSpotInstances."""
+        """Creates a Spot Instance request.
+
+        EC2 ``RequestSpotInstances``; no parameter is required.
+        """
         return self.call("RequestSpotInstances", params)
 
     def reset_address_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetAddressAttribute."""
+        """Resets the attribute of the specified IP address.
+
+        EC2 ``ResetAddressAttribute``; required: ``AllocationId`` (str), ``Attribute`` (str).
+        """
         return self.call("ResetAddressAttribute", params)
 
     def reset_ebs_default_kms_key_id(self, **params: Any) -> dict[str, Any]:
-        """ResetEbsDefaultKmsKeyId."""
+        """Resets the default KMS key for EBS encryption for your account in this Region to the Amazon Web Services
+        managed KMS key for EBS.
+
+        EC2 ``ResetEbsDefaultKmsKeyId``; no parameter is required.
+        """
         return self.call("ResetEbsDefaultKmsKeyId", params)
 
     def reset_fpga_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetFpgaImageAttribute."""
+        """Resets the specified attribute of the specified Amazon FPGA Image (AFI) to its default value.
+
+        EC2 ``ResetFpgaImageAttribute``; required: ``FpgaImageId`` (str).
+        """
         return self.call("ResetFpgaImageAttribute", params)
 
     def reset_image_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetImageAttribute."""
+        """Resets an attribute of an AMI to its default value.
+
+        EC2 ``ResetImageAttribute``; required: ``Attribute`` (str), ``ImageId`` (str).
+        """
         return self.call("ResetImageAttribute", params)
 
     def reset_instance_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetInstanceAttribute."""
+        """Resets an attribute of an instance to its default value.
+
+        EC2 ``ResetInstanceAttribute``; required: ``Attribute`` (str), ``InstanceId`` (str).
+        """
         return self.call("ResetInstanceAttribute", params)
 
     def reset_network_interface_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetNetworkInterfaceAttribute."""
+        """Resets a network interface attribute.
+
+        EC2 ``ResetNetworkInterfaceAttribute``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("ResetNetworkInterfaceAttribute", params)
 
     def reset_snapshot_attribute(self, **params: Any) -> dict[str, Any]:
-        """ResetSnapshotAttribute."""
+        """Resets permission settings for the specified snapshot.
+
+        EC2 ``ResetSnapshotAttribute``; required: ``Attribute`` (str), ``SnapshotId`` (str).
+        """
         return self.call("ResetSnapshotAttribute", params)
 
     def restore_address_to_classic(self, **params: Any) -> dict[str, Any]:
-        """RestoreAddressToClassic."""
+        """This action is deprecated.
+
+        EC2 ``RestoreAddressToClassic``; required: ``PublicIp`` (str).
+        """
         return self.call("RestoreAddressToClassic", params)
 
     def restore_image_from_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """RestoreImageFromRecycleBin."""
+        """Restores an AMI from the Recycle Bin.
+
+        EC2 ``RestoreImageFromRecycleBin``; required: ``ImageId`` (str).
+        """
         return self.call("RestoreImageFromRecycleBin", params)
 
     def restore_managed_prefix_list_version(self, **params: Any) -> dict[str, Any]:
-        """RestoreManagedPrefixListVersion."""
+        """Restores the entries from a previous version of a managed prefix list to a new version of the prefix list.
+
+        EC2 ``RestoreManagedPrefixListVersion``; required: ``CurrentVersion`` (int), ``PrefixListId`` (str),
+        ``PreviousVersion`` (int).
+        """
         return self.call("RestoreManagedPrefixListVersion", params)
 
     def restore_snapshot_from_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """RestoreSnapshotFromRecycleBin."""
+        """Restores a snapshot from the Recycle Bin.
+
+        EC2 ``RestoreSnapshotFromRecycleBin``; required: ``SnapshotId`` (str).
+        """
         return self.call("RestoreSnapshotFromRecycleBin", params)
 
     def restore_snapshot_tier(self, **params: Any) -> dict[str, Any]:
-        """RestoreSnapshotTier."""
+        """Restores an archived Amazon EBS snapshot for use temporarily or permanently, or modifies the restore period
+        or restore type for a snapshot that was previously temporarily restored.
+
+        EC2 ``RestoreSnapshotTier``; required: ``SnapshotId`` (str).
+        """
         return self.call("RestoreSnapshotTier", params)
 
     def restore_volume_from_recycle_bin(self, **params: Any) -> dict[str, Any]:
-        """RestoreVolumeFromRecycleBin."""
+        """Restores a volume from the Recycle Bin.
+
+        EC2 ``RestoreVolumeFromRecycleBin``; required: ``VolumeId`` (str).
+        """
         return self.call("RestoreVolumeFromRecycleBin", params)
 
     def revoke_client_vpn_ingress(self, **params: Any) -> dict[str, Any]:
-        """RevokeClientVpnIngress."""
+        """Removes an ingress authorization rule from a Client VPN endpoint.
+
+        EC2 ``RevokeClientVpnIngress``; required: ``ClientVpnEndpointId`` (str), ``TargetNetworkCidr`` (str).
+        """
         return self.call("RevokeClientVpnIngress", params)
 
     def revoke_security_group_egress(self, **params: Any) -> dict[str, Any]:
-        """RevokeSecurityGroupEgress."""
+        """Removes the specified outbound (egress) rules from the specified security group.
+
+        EC2 ``RevokeSecurityGroupEgress``; required: ``GroupId`` (str).
+        """
         return self.call("RevokeSecurityGroupEgress", params)
 
     def revoke_security_group_ingress(self, **params: Any) -> dict[str, Any]:
-        """RevokeSecurityGroupIngress."""
+        """Removes the specified inbound (ingress) rules from a security group.
+
+        EC2 ``RevokeSecurityGroupIngress``; no parameter is required.
+        """
         return self.call("RevokeSecurityGroupIngress", params)
 
     def run_instances(self, **params: Any) -> dict[str, Any]:
-        """RunInstances."""
+        """Launches the specified number of instances using an AMI for which you have permissions.
+
+        EC2 ``RunInstances``; required: ``MaxCount`` (int), ``MinCount`` (int). ``UserData`` is base64-encoded for
+        you, as boto3 does: pass the script itself.
+        """
         return self.call("RunInstances", params)
 
     def run_scheduled_instances(self, **params: Any) -> dict[str, Any]:
-        """RunScheduledInstances."""
+        """Launches the specified Scheduled Instances.
+
+        EC2 ``RunScheduledInstances``; required: ``LaunchSpecification`` (dict), ``ScheduledInstanceId`` (str).
+        """
         return self.call("RunScheduledInstances", params)
 
     def search_local_gateway_routes(self, **params: Any) -> dict[str, Any]:
-        """SearchLocalGatewayRoutes."""
+        """Searches for routes in the specified local gateway route table.
+
+        EC2 ``SearchLocalGatewayRoutes``; required: ``LocalGatewayRouteTableId`` (str).
+        """
         return self.call("SearchLocalGatewayRoutes", params)
 
     def search_transit_gateway_multicast_groups(self, **params: Any) -> dict[str, Any]:
-        """SearchTransitGatewayMulticastGroups."""
+        """Searches one or more transit gateway multicast groups and returns the group membership information.
+
+        EC2 ``SearchTransitGatewayMulticastGroups``; required: ``TransitGatewayMulticastDomainId`` (str).
+        """
         return self.call("SearchTransitGatewayMulticastGroups", params)
 
     def search_transit_gateway_routes(self, **params: Any) -> dict[str, Any]:
-        """SearchTransitGatewayRoutes."""
+        """Searches for routes in the specified transit gateway route table.
+
+        EC2 ``SearchTransitGatewayRoutes``; required: ``Filters`` (list), ``TransitGatewayRouteTableId`` (str).
+        """
         return self.call("SearchTransitGatewayRoutes", params)
 
     def send_diagnostic_interrupt(self, **params: Any) -> dict[str, Any]:
-        """SendDiagnosticInterrupt."""
+        """Sends a diagnostic interrupt to the specified Amazon EC2 instance to trigger a kernel panic (on Linux
+        instances), or a blue screen/stop error (on Windows instances).
+
+        EC2 ``SendDiagnosticInterrupt``; required: ``InstanceId`` (str).
+        """
         return self.call("SendDiagnosticInterrupt", params)
 
     def start_declarative_policies_report(self, **params: Any) -> dict[str, Any]:
-        """StartDeclarativePoliciesReport."""
+        """Generates an account status report.
+
+        EC2 ``StartDeclarativePoliciesReport``; required: ``S3Bucket`` (str), ``TargetId`` (str).
+        """
         return self.call("StartDeclarativePoliciesReport", params)
 
     def start_instances(self, **params: Any) -> dict[str, Any]:
-        """StartInstances."""
+        """Starts an Amazon EBS-backed instance that you've previously stopped.
+
+        EC2 ``StartInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("StartInstances", params)
 
     def start_network_insights_access_scope_analysis(self, **params: Any) -> dict[str, Any]:
-        """StartNetworkInsightsAccessScopeAnalysis."""
+        """Starts analyzing the specified Network Access Scope.
+
+        EC2 ``StartNetworkInsightsAccessScopeAnalysis``; required: ``ClientToken`` (str, filled in when absent),
+        ``NetworkInsightsAccessScopeId`` (str).
+        """
         return self.call("StartNetworkInsightsAccessScopeAnalysis", params)
 
     def start_network_insights_analysis(self, **params: Any) -> dict[str, Any]:
-        """StartNetworkInsightsAnalysis."""
+        """Starts analyzing the specified path.
+
+        EC2 ``StartNetworkInsightsAnalysis``; required: ``ClientToken`` (str, filled in when absent),
+        ``NetworkInsightsPathId`` (str).
+        """
         return self.call("StartNetworkInsightsAnalysis", params)
 
     def start_vpc_endpoint_service_private_dns_verification(self, **params: Any) -> dict[str, Any]:
-        """StartVpcEndpointServicePrivateDnsVerification."""
+        """Initiates the verification process to prove that the service provider owns the private DNS name domain for
+        the endpoint service.
+
+        EC2 ``StartVpcEndpointServicePrivateDnsVerification``; required: ``ServiceId`` (str).
+        """
         return self.call("StartVpcEndpointServicePrivateDnsVerification", params)
 
     def stop_instances(self, **params: Any) -> dict[str, Any]:
-        """StopInstances."""
+        """Stops an Amazon EBS-backed instance.
+
+        EC2 ``StopInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("StopInstances", params)
 
     def terminate_client_vpn_connections(self, **params: Any) -> dict[str, Any]:
-        """TerminateClientVpnConnections."""
+        """Terminates active Client VPN endpoint connections.
+
+        EC2 ``TerminateClientVpnConnections``; required: ``ClientVpnEndpointId`` (str).
+        """
         return self.call("TerminateClientVpnConnections", params)
 
     def terminate_instances(self, **params: Any) -> dict[str, Any]:
-        """TerminateInstances."""
+        """Terminates (deletes) the specified instances.
+
+        EC2 ``TerminateInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("TerminateInstances", params)
 
     def unassign_ipv6_addresses(self, **params: Any) -> dict[str, Any]:
-        """UnassignIpv6Addresses."""
+        """Unassigns the specified IPv6 addresses or Prefix Delegation prefixes from a network interface.
+
+        EC2 ``UnassignIpv6Addresses``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("UnassignIpv6Addresses", params)
 
     def unassign_private_ip_addresses(self, **params: Any) -> dict[str, Any]:
-        """UnassignPrivateIpAddresses."""
+        """Unassigns the specified secondary private IP addresses or IPv4 Prefix Delegation prefixes from a network
+        interface.
+
+        EC2 ``UnassignPrivateIpAddresses``; required: ``NetworkInterfaceId`` (str).
+        """
         return self.call("UnassignPrivateIpAddresses", params)
 
     def unassign_private_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
-        """UnassignPrivateNatGatewayAddress."""
+        """Unassigns secondary private IPv4 addresses from a private NAT gateway.
+
+        EC2 ``UnassignPrivateNatGatewayAddress``; required: ``NatGatewayId`` (str), ``PrivateIpAddresses`` (list).
+        """
         return self.call("UnassignPrivateNatGatewayAddress", params)
 
     def unlock_snapshot(self, **params: Any) -> dict[str, Any]:
-        """UnlockSnapshot."""
+        """Unlocks a snapshot that is locked in governance mode or that is locked in compliance mode but still in the
+        cooling-off period.
+
+        EC2 ``UnlockSnapshot``; required: ``SnapshotId`` (str).
+        """
         return self.call("UnlockSnapshot", params)
 
     def unmonitor_instances(self, **params: Any) -> dict[str, Any]:
-        """UnmonitorInstances."""
+        """Disables detailed monitoring for a running instance.
+
+        EC2 ``UnmonitorInstances``; required: ``InstanceIds`` (list).
+        """
         return self.call("UnmonitorInstances", params)
 
     def update_capacity_manager_monitored_tag_keys(self, **params: Any) -> dict[str, Any]:
-        """UpdateCapacityManagerMonitoredTagKeys."""
+        """Activates or deactivates tag keys for monitoring by EC2 Capacity Manager.
+
+        EC2 ``UpdateCapacityManagerMonitoredTagKeys``; no parameter is required.
+        """
         return self.call("UpdateCapacityManagerMonitoredTagKeys", params)
 
     def update_capacity_manager_organizations_access(self, **params: Any) -> dict[str, Any]:
-        """UpdateCapacityManagerOrganizationsAccess."""
+        """Updates the Organizations access setting for EC2 Capacity Manager.
+
+        EC2 ``UpdateCapacityManagerOrganizationsAccess``; required: ``OrganizationsAccess`` (bool).
+        """
         return self.call("UpdateCapacityManagerOrganizationsAccess", params)
 
     def update_interruptible_capacity_reservation_allocation(self, **params: Any) -> dict[str, Any]:
-        """UpdateInterruptibleCapacityReservationAllocation."""
+        """Modifies the number of instances allocated to an interruptible reservation, allowing you to add more capacity
+        or reclaim capacity to your source Capacity Reservation.
+
+        EC2 ``UpdateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str),
+        ``TargetInstanceCount`` (int).
+        """
         return self.call("UpdateInterruptibleCapacityReservationAllocation", params)
 
     def update_security_group_rule_descriptions_egress(self, **params: Any) -> dict[str, Any]:
-        """UpdateSecurityGroupRuleDescriptionsEgress."""
+        """Updates the description of an egress (outbound) security group rule.
+
+        EC2 ``UpdateSecurityGroupRuleDescriptionsEgress``; no parameter is required.
+        """
         return self.call("UpdateSecurityGroupRuleDescriptionsEgress", params)
 
     def update_security_group_rule_descriptions_ingress(self, **params: Any) -> dict[str, Any]:
-        """UpdateSecurityGroupRuleDescriptionsIngress."""
+        """Updates the description of an ingress (inbound) security group rule.
+
+        EC2 ``UpdateSecurityGroupRuleDescriptionsIngress``; no parameter is required.
+        """
         return self.call("UpdateSecurityGroupRuleDescriptionsIngress", params)
 
     def withdraw_byoip_cidr(self, **params: Any) -> dict[str, Any]:
-        """WithdrawByoipCidr."""
+        """Stops advertising an address range that is provisioned as an address pool.
+
+        EC2 ``WithdrawByoipCidr``; required: ``Cidr`` (str).
+        """
         return self.call("WithdrawByoipCidr", params)

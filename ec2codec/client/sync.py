@@ -26,11 +26,19 @@ once. That retry is free (not counted in ``max_attempts``, no backoff: nothing
 transient happened) and happens at most once per call; later calls keep
 signing with the offset.
 
-Errors: an EC2 error document is a ServiceError carrying the HTTP status; an
-error status whose body is not an EC2 error document is a ServiceError whose
-code is the status (``"503"``), as botocore's generic error; a 2xx body that
-is not a whole document is a ParseError; anything ``requests``, ``urllib3`` or
-the socket layer raises becomes a :class:`TransportError`.
+boto3 compatibility: the EC2 customizations of a boto3 client are applied
+around the codec (:mod:`.customizations`), so the same call sends the same
+body as boto3; boto3's helpers come from :mod:`._boto3_methods`.
+
+Errors: an EC2 error document is a ServiceError carrying the HTTP status and
+the operation name; an error status whose body is not an EC2 error document
+is a ServiceError whose code is the status (``"503"``), as botocore's generic
+error; a 2xx body that is not a whole document is a ParseError; anything
+``requests``, ``urllib3`` or the socket layer raises becomes a
+:class:`TransportError` whose message says in one sentence what failed with
+which host and port (:mod:`._failures`), the original chained as its cause.
+Constructor arguments and method options are checked up front
+(:mod:`._arguments`): a wrong one is a ValidationError, never a TypeError.
 
 Debugging: logger ``ec2codec.wire`` at DEBUG logs each request (method, URL,
 headers, body) and response (status, headers, the first 2 KiB of the body),
@@ -58,7 +66,11 @@ from ..errors import Error, ParseError, ServiceError, ValidationError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
+from . import customizations
+from ._arguments import check_client_arguments, check_options, option_names
+from ._boto3_methods import Boto3Methods
 from ._client_methods import ClientMethods
+from ._failures import Kind, describe_failure
 from ._wirelog import SECRET_WORDS, redact_body, redact_headers, redact_xml
 from .attempts import Action, Attempts, Send, Sleep, TransportError
 from .endpoints import Endpoint, resolve_endpoint
@@ -104,7 +116,7 @@ def _uuid4() -> str:
     return str(uuid.uuid4())
 
 
-class Client(ClientMethods):
+class Client(ClientMethods, Boto3Methods):
     """An EC2 client: ``client.call("DescribeRegions", {})`` or ``client.describe_regions()``.
 
     Region, credentials and endpoint are resolved as the AWS CLI resolves them
@@ -112,8 +124,9 @@ class Client(ClientMethods):
     shared-file profile). ``credentials`` is fixed :class:`Credentials` or a
     :class:`CredentialProvider`, asked before every attempt. ``timeout`` is
     ``(connect, read)`` seconds or one number for both. ``now`` returns the
-    aware UTC time (the real clock by default). One client may be shared
-    between threads as far as ``requests.Session`` may.
+    aware UTC time (the real clock by default). Every argument is checked
+    here: a wrong one is a ValidationError naming each problem. One client may
+    be shared between threads as far as ``requests.Session`` may.
     """
 
     # The positional order is public API: region first, as boto3's region_name.
@@ -136,11 +149,9 @@ class Client(ClientMethods):
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
     ) -> None:
-        if not isinstance(max_attempts, int) or isinstance(max_attempts, bool) or max_attempts < 1:
-            raise ValidationError(
-                "Client", [("max_attempts", f"must be an integer of at least 1, got {max_attempts!r}")]
-            )
+        check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
+        self._environ = env
         self._now = now or _utcnow
         self.region = resolve_region(region, profile=profile, environ=env)
         settings = _profile_settings(env, profile) if endpoint_url is None else None
@@ -184,11 +195,15 @@ class Client(ClientMethods):
     # -- calls ------------------------------------------------------------
 
     def call(self, operation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does."""
-        if not self._service.has_operation(operation):
+        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does.
+
+        The call is what a boto3 EC2 client makes of the same params: its EC2
+        customizations are applied (see :mod:`ec2codec.client.customizations`).
+        """
+        if not isinstance(operation, str) or not self._service.has_operation(operation):
             raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
         encoder = encoder_for(self._service, operation)
-        request = encoder.request(self._with_tokens(encoder, params))  # once: every attempt sends these bytes
+        request = self._request(encoder, params)  # once: every attempt sends these bytes
         url = request.url(self.endpoint.url)
         attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
         action: Action = attempts.start()
@@ -197,7 +212,7 @@ class Client(ClientMethods):
                 outcome = self._attempt(operation, request, url, action.clock_offset)
                 if outcome.error is None:
                     assert outcome.result is not None
-                    return outcome.result
+                    return customizations.after_call(operation, outcome.result)
                 action = attempts.failed(outcome.error, outcome.date, self._now())
                 if isinstance(action, Send):
                     _WIRE.debug(
@@ -219,6 +234,8 @@ class Client(ClientMethods):
                 self._sleep(action.seconds)
                 action = attempts.slept()
             else:
+                if isinstance(action.error, ServiceError) and action.error.operation_name is None:
+                    action.error.operation_name = operation  # botocore's ClientError.operation_name
                 raise action.error
 
     def paginate(
@@ -227,12 +244,14 @@ class Client(ClientMethods):
         """Every page of ``operation`` (see :func:`ec2codec.client.pagination.paginate`; ``page_size=``)."""
         from .pagination import paginate
 
+        check_options(f"paginate {operation}", options, option_names(paginate))
         return paginate(self.call, operation, params, **options)
 
     def wait(self, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Poll until waiter ``name`` succeeds (see :func:`.waiters.wait`), sleeping with the client's sleep."""
         from .waiters import wait
 
+        check_options(f"wait {name}", options, option_names(wait))
         options.setdefault("sleep", self._sleep)
         return wait(self.call, name, params, **options)
 
@@ -240,10 +259,43 @@ class Client(ClientMethods):
         """Poll an ImportSnapshot task until it ends (see :func:`.import_waiter.wait_import_snapshot`)."""
         from .import_waiter import wait_import_snapshot
 
+        check_options("wait_import_snapshot", options, option_names(wait_import_snapshot))
         options.setdefault("sleep", self._sleep)
         return wait_import_snapshot(self.call, task_id, **options)
 
+    def _presigned_url(self, operation: str, params: Any, expires: int, method: str | None) -> str:
+        # The core of generate_presigned_url (._boto3_methods): the params prepared as for sending.
+        encoder = encoder_for(self._service, operation)
+        prepared = self._with_tokens(encoder, self._prepare(encoder, params))
+        now = self._now() + self.clock_offset
+        return customizations.presigned_url(
+            encoder, prepared, self.endpoint, self.credentials.get(), now=now, expires=expires, method=method
+        )
+
     # -- one attempt ------------------------------------------------------
+
+    def _prepare(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
+        # botocore's before-parameter-build: customizations, then idempotency tokens.
+        op = encoder.operation
+        return customizations.prepare_params(op.name, self._input_members(op.input), params)
+
+    def _request(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> EncodedRequest:
+        """The request every attempt of one call sends, with botocore's EC2 customizations applied."""
+        operation = encoder.operation.name
+        prepared = self._with_tokens(encoder, self._prepare(encoder, params))
+        if customizations.needs_context(operation):
+            # botocore's before-call runs on validated params: encoding them first reports mistakes.
+            context = customizations.CallContext(
+                self.region,
+                encoder.request(prepared).url(self.endpoint.url),
+                self.credentials.get(),
+                self._now() + self.clock_offset,
+                encoder,
+            )
+            prepared = customizations.before_call(operation, prepared, context)
+        request = encoder.request(prepared)
+        request.headers.update(customizations.trace_headers(self._environ))
+        return request
 
     def _with_tokens(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
         if params is None:
@@ -296,7 +348,7 @@ class Client(ClientMethods):
                 allow_redirects=False,  # a redirected POST would turn into a GET
             )
         except _TRANSPORT as exc:
-            return _Outcome(None, _transport_error(exc, "sending the request to", url), None)
+            return _Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
         with response:
             date = response.headers.get("Date")
             try:
@@ -323,16 +375,25 @@ class Client(ClientMethods):
                 raise
             raise _generic_error(response, f"the body is not an EC2 error document ({exc})") from exc
         except _TRANSPORT as exc:
-            raise _transport_error(exc, "reading the response from", url) from exc
+            raise _transport_error(exc, url, self.timeout, reading=True) from exc
         if status >= 301:
             # botocore parses anything from 301 up as an error (EC2QueryParser).
             raise _generic_error(response, "the body is a success document")
         return result
 
 
-def _transport_error(exc: BaseException, stage: str, url: str) -> TransportError:
+def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading: bool) -> TransportError:
     retryable = isinstance(exc, _BROKEN_REQUESTS) if isinstance(exc, requests.RequestException) else True
-    error = TransportError(f"{type(exc).__name__} while {stage} {url}: {exc}", retryable=retryable)
+    kind: Kind = None
+    if isinstance(exc, requests.ConnectTimeout):
+        kind = "connect-timeout"
+    elif isinstance(exc, requests.Timeout):
+        kind = "read-timeout"
+    elif isinstance(exc, requests.exceptions.SSLError):
+        kind = "tls"
+    elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
+        kind = "url"
+    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
     error.__cause__ = exc
     return error
 

@@ -76,9 +76,50 @@ def test_every_operation_has_a_method_that_calls_it() -> None:
     for op in _OPERATIONS:
         getattr(spy, xform_name(op))(DryRun=True)
     assert seen == [(op, {"DryRun": True}) for op in _OPERATIONS]
-    # No operation method shadows the client's own API.
-    own = {name for name in vars(Client) if not name.startswith("_")}
+    # No operation method shadows the client's own API, boto3's helpers included.
+    own = {name for cls in Client.__mro__ if cls is not ClientMethods for name in vars(cls) if not name.startswith("_")}
+    assert {"get_paginator", "get_waiter", "can_paginate", "generate_presigned_url", "call"} <= own
     assert own.isdisjoint({xform_name(op) for op in _OPERATIONS})
+
+
+@pytest.mark.parametrize(
+    ("documentation", "sentence"),
+    [
+        (
+            "<p>Imports a disk into an EBS snapshot.</p> <p>For more, see <a href='x'>this</a>.</p>",
+            "Imports a disk into an EBS snapshot.",
+        ),
+        ("<p>Accepts a transfer. For more information, see <a>A</a>.</p>", "Accepts a transfer."),
+        (
+            "<p> Create a <code>thing</code> &amp; its &lt;parts&gt;, e.g. Amazon ones. Then more.</p>",
+            "Create a thing & its <parts>, e.g. Amazon ones.",
+        ),
+        ("<p>[IPv6 only] Creates a gateway.</p>", "[IPv6 only] Creates a gateway."),
+        ("<note><p>Read this first</p></note><p>Second.</p>", "Read this first."),
+        ("<p>It\u2019s 10\u201320 \u201cunits\u201d.</p>", 'It\'s 10-20 "units".'),
+        ("Describes it (see docs). Then.", "Describes it (see docs)."),
+        ("", ""),
+    ],
+)
+def test_first_sentence_of_the_documentation(documentation: str, sentence: str) -> None:
+    assert tool("build_client_methods").first_sentence(documentation) == sentence
+
+
+def test_method_docstrings_give_the_summary_and_required_parameters() -> None:
+    from ec2codec.model.service import bundled_model
+
+    model = bundled_model()
+    for op in _OPERATIONS:
+        doc = getattr(ClientMethods, tool("build_client_methods").snake_case(op)).__doc__
+        summary, _, details = doc.partition("\n\n")
+        assert summary.strip().endswith((".", "?", "!")) and "</" not in summary, op
+        assert f"EC2 ``{op}``;" in details, op
+        shape = model.shape(model.operation(op).input) if model.operation(op).input else {}
+        for name in shape.get("required", ()):
+            assert f"``{name}`` (" in " ".join(details.split()), (op, name)
+    assert Client.import_snapshot.__doc__.startswith("Imports a disk into an EBS snapshot.")
+    assert "``UserData`` is base64-encoded for you" in " ".join(Client.run_instances.__doc__.split())
+    assert "``Filters`` is accepted for ``Filter``" in " ".join(Client.describe_nat_gateways.__doc__.split())
 
 
 # -- one call on the wire --------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_without_a_token_the_same_loss_would_have_created_two_tasks(ec2: LocalEC
         before = _task_ids(plain)
     params = {"DiskContainer": DISK}
     with _client(ec2, session=session, max_attempts=1) as client:
-        with pytest.raises(TransportError, match="lost"):
+        with pytest.raises(TransportError, match=r"no data from 127\.0\.0\.1 port"):
             client.call("ImportSnapshot", {**params, "ClientToken": next(tokens)})
         client.call("ImportSnapshot", {**params, "ClientToken": next(tokens)})  # a "retry" with a new token
         assert len(_task_ids(client) - before) == 2
@@ -122,3 +122,26 @@ def test_a_skewed_local_clock_is_corrected_from_the_server_date() -> None:
         assert client.describe_import_snapshot_tasks()["ImportSnapshotTasks"] == []
         assert abs(client.clock_offset.total_seconds() - ahead) < 30
         client.describe_import_snapshot_tasks()  # later calls sign with the offset at once
+
+
+def test_a_presigned_url_is_boto3s_and_local_ec2_accepts_it(ec2: LocalEC2) -> None:
+    from datetime import datetime, timezone
+    from unittest import mock
+
+    boto3 = pytest.importorskip("boto3")
+    import ec2codec
+
+    pinned = datetime.now(timezone.utc).replace(microsecond=0)
+    creds = ec2.credentials
+    theirs = boto3.session.Session(
+        aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key, region_name=ec2.region
+    ).client("ec2", endpoint_url=ec2.endpoint_url)
+    params = {"MaxResults": 5}
+    with mock.patch("botocore.auth.get_current_datetime", return_value=pinned.replace(tzinfo=None)):
+        expected = theirs.generate_presigned_url("describe_import_snapshot_tasks", Params=params, HttpMethod="GET")
+    with _client(ec2, now=lambda: pinned) as client:
+        url = client.generate_presigned_url("describe_import_snapshot_tasks", Params=params, HttpMethod="GET")
+    assert url == expected
+    answer = requests.get(url, timeout=10)  # LocalEC2 verifies the query signature
+    assert answer.status_code == 200, answer.text
+    assert "ImportSnapshotTasks" in ec2codec.parse("DescribeImportSnapshotTasks", answer.content)
