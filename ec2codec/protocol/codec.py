@@ -9,7 +9,7 @@ services such as STS) and nothing else.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError, ValidationError
@@ -106,6 +106,14 @@ class Model:
         from .xml_encode import encode_response  # server side: not loaded by clients
 
         return encode_response(operation, result, request_id, model=self.service)
+
+    def encode_error(
+        self, code: str, message: str, request_id: str, *, fault: str = "Sender", errors: Sequence[tuple[str, str]] = ()
+    ) -> bytes:
+        """The server side: this protocol's error document (EC2 ``<Response>``, awsQuery ``<ErrorResponse>``)."""
+        from .xml_encode import encode_error
+
+        return encode_error(code, message, request_id, errors=errors, model=self.service, fault=fault)
 
     def parse(
         self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
