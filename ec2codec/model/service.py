@@ -1,7 +1,8 @@
 """Service models: the compact form ec2codec ships, and botocore-format models loaded at run time.
 
-Owns the shape data only (no encoding or decoding). The bundled EC2 model is a
-file in ``ec2codec/model/_data`` written by ``tools/build_model.py``: a small JSON
+Owns the shape data only (no encoding or decoding). Each bundled model (EC2,
+and STS for the credential chain) is a file ``<service>.model`` in
+``ec2codec/model/_data`` written by ``tools/build_model.py``: a small JSON
 header (metadata, provenance), one index line for operations and one for
 shapes (name and record offset), then one JSON record per line. Nothing is
 read at import. The first use memory-maps the file and reads the three header
@@ -21,7 +22,16 @@ from typing import Any, NamedTuple, ParamSpec, Protocol, TypeVar
 
 from ..errors import ModelError
 
-__all__ = ["Operation", "ServiceModel", "bundled_model", "compact_model", "dump_bundle", "read_bundle"]
+__all__ = [
+    "BUNDLED_SERVICES",
+    "Operation",
+    "ServiceModel",
+    "bundle_name",
+    "bundled_model",
+    "compact_model",
+    "dump_bundle",
+    "read_bundle",
+]
 
 Shape = dict[str, Any]
 Buffer = bytes | mmap.mmap
@@ -47,6 +57,7 @@ _SHAPE_KEYS = frozenset(
         "xmlNamespace",
         "xmlAttribute",
         "fault",
+        "resultWrapper",
     }
 )
 _REF_KEYS = frozenset(
@@ -60,6 +71,7 @@ _REF_KEYS = frozenset(
         "flattened",
         "xmlNamespace",
         "xmlAttribute",
+        "resultWrapper",
     }
 )
 _OPERATION_KEYS = frozenset({"name", "http", "input", "output", "errors", "endpoint", "requestcompression"})
@@ -186,6 +198,8 @@ class Operation(NamedTuple):
     request_uri: str
     host_prefix: str | None
     request_compression: tuple[str, ...]
+    # awsQuery: the element wrapping the output members, when the output reference names it.
+    result_wrapper: str | None = None
 
 
 class ServiceModel:
@@ -269,6 +283,7 @@ class ServiceModel:
             request_uri=http.get("requestUri", "/"),
             host_prefix=endpoint.get("hostPrefix"),
             request_compression=tuple((raw.get("requestcompression") or {}).get("encodings", ())),
+            result_wrapper=(raw.get("output") or {}).get("resultWrapper"),
         )
         return self._operations.setdefault(name, op)  # a race built an equal one: keep the first
 
@@ -309,24 +324,35 @@ def read_bundle(data: Buffer) -> ServiceModel:
     return ServiceModel(metadata, _Records(operations, data, pos), _Records(shapes, data, pos), provenance=header)
 
 
-_BUNDLED: ServiceModel | None = None
+_BUNDLED: dict[str, ServiceModel] = {}
 _BUNDLED_LOCK = threading.Lock()
+# The services whose models ship in ``_data`` as ``<service>.model`` (tools/build_model.py writes them).
+BUNDLED_SERVICES = ("ec2", "sts")
 BUNDLE_NAME = "ec2.model"
 
 
-def bundled_model() -> ServiceModel:
-    """The EC2 model shipped in the package, opened on first use."""
-    global _BUNDLED
-    if _BUNDLED is None:
-        with _BUNDLED_LOCK:
-            if _BUNDLED is None:
-                path = os.path.join(os.path.dirname(__file__), "_data", BUNDLE_NAME)
-                with open(path, "rb") as f:
-                    # Mapped, not read: a process that uses a few operations
-                    # never has the other records (about 1 MB) in memory.
-                    data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-                _BUNDLED = read_bundle(data)
-    return _BUNDLED
+def bundle_name(service: str) -> str:
+    """The file name of ``service``'s bundle in ``ec2codec/model/_data``."""
+    return f"{service}.model"
+
+
+def bundled_model(service: str = "ec2") -> ServiceModel:
+    """The model of ``service`` shipped in the package (EC2 by default), opened on first use."""
+    found = _BUNDLED.get(service) if isinstance(service, str) else None
+    if found is not None:
+        return found
+    if service not in BUNDLED_SERVICES:
+        raise ModelError(f"no bundled model for {service!r} (bundled: {', '.join(BUNDLED_SERVICES)})")
+    with _BUNDLED_LOCK:
+        found = _BUNDLED.get(service)
+        if found is None:
+            path = os.path.join(os.path.dirname(__file__), "_data", bundle_name(service))
+            with open(path, "rb") as f:
+                # Mapped, not read: a process that uses a few operations
+                # never has the other records (about 1 MB for EC2) in memory.
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            found = _BUNDLED[service] = read_bundle(data)
+    return found
 
 
 def model_from(source: str | os.PathLike[str] | Mapping[str, Any]) -> ServiceModel:

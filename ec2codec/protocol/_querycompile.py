@@ -162,6 +162,10 @@ class Compiler:
         verbatim = str if kind == "string" and not shape.get("min") else None
         return sep, self.emitter(ref["shape"], ref.get("timestampFormat")), verbatim
 
+    def member_key(self, name: str, ref: Mapping[str, Any]) -> str:
+        """The key of structure member ``name`` (the ec2 rule; awsQuery's compiler overrides it)."""
+        return wire_name(name, ref)
+
     def _wire(self, name: str) -> str:
         if _NEEDS_QUOTING(name):
             self.unsafe_keys = True
@@ -176,7 +180,7 @@ class Compiler:
         self.tables[shape_name] = (members, required, union)
         for name, ref in shape.get("members", {}).items():
             sep, child, verbatim = self._member(ref)
-            members[name] = (self._wire(wire_name(name, ref)) + sep, child, verbatim)
+            members[name] = (self._wire(self.member_key(name, ref)) + sep, child, verbatim)
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, dict) or (required and not required.issubset(value)):

@@ -7,8 +7,9 @@ string members inline instead of calling a function, and iterate
 ``element[:]`` (a list lxml builds in C, faster than iterating the element).
 
 Decoding follows botocore's ``BaseXMLResponseParser``: a member is the element
-named by its ``locationName``, else by its member name, whatever its
-namespace; every child of a list element is an item, whatever its name; an
+named by its ``locationName``, else by its member name (a flattened list
+shape's items by the item's name: :func:`~ec2codec.protocol._names.member_name`),
+whatever its namespace; every child of a list element is an item, whatever its name; an
 element without text is ``""`` (``b""`` for a blob); maps are
 ``<entry><key/><value/></entry>``. ``pending`` maps list elements to the items
 the pruner already decoded and removed from the tree; the list decoder puts
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..model.service import ServiceModel
+from ._names import member_name
 from ._time import parse_timestamp
 from ._xmlsafety import built_stripped
 
@@ -335,7 +337,7 @@ class Compiler:
                 child, repeats = Plan(MAP, self._map_entry(target)), _FLAT_MAP
             else:
                 child = self.plan(ref["shape"])
-            plan.members[ref.get("locationName") or name] = Member(name, child, repeats)
+            plan.members[member_name(name, ref, target)] = Member(name, child, repeats)
         plan.decode = self._structure_decoder(plan)
 
     @staticmethod

@@ -5,8 +5,9 @@ the entry points and the error reports). They mirror what the decoder
 (:mod:`ec2codec.protocol._xmlplan`) and botocore's ``EC2QueryParser`` read:
 
 * a structure member is the element named by its ``locationName``, else by its
-  member name, written in model order (botocore's models list members
-  alphabetically; EC2's own order is not in the model, and no parser cares);
+  member name (:func:`~ec2codec.protocol._names.member_name`), written in model
+  order (botocore's models list members alphabetically; EC2's own order is not
+  in the model, and no parser cares);
 * a list is ``<name><item>..</item></name>``: the item element is the list
   member's ``locationName`` (``item`` on every EC2 list), else Smithy's default
   ``member``; a flattened list repeats ``<name>`` once per item (Smithy
@@ -36,6 +37,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from ..model.service import ServiceModel
+from ._names import member_name
 from ._time import format_timestamp
 
 __all__ = [
@@ -367,8 +369,8 @@ class Compiler:
         """The writer of a structure's members (the content of its element, not the element)."""
         table: dict[str, Entry] = {}
         for index, (name, ref) in enumerate(members.items()):
-            wire = ref.get("locationName") or name
             target = self.model.shape(ref["shape"])
+            wire = member_name(name, ref, target)
             if (ref.get("flattened") or target.get("flattened")) and target.get("type") in ("list", "map"):
                 # Smithy @xmlFlattened: the member's name (not the list member's) names each element.
                 table[name] = Entry(index, "", "", AGGREGATE, self._flattened(wire, target))

@@ -2,13 +2,14 @@
 
 This module sits above the model, the encoder and the decoder and only wires
 them together; it owns argument normalisation (unknown operation, ``None``
-params) and nothing else.
+params), the protocols a model may use (``ec2``, and ``query`` for awsQuery
+services such as STS) and nothing else.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError, ValidationError
@@ -18,19 +19,36 @@ from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFa
 if TYPE_CHECKING:
     from .xml import Body, ParseLimits
 
-__all__ = ["Model", "decode_request", "encode", "load_model", "operations", "parse", "request", "serialize"]
+__all__ = [
+    "PROTOCOLS",
+    "Model",
+    "bundled",
+    "decode_request",
+    "encode",
+    "load_model",
+    "operations",
+    "parse",
+    "request",
+    "serialize",
+]
+
+# botocore's names: "ec2" is the EC2 Query protocol, "query" is awsQuery (Smithy aws.protocols#awsQuery).
+PROTOCOLS = ("ec2", "query")
 
 
 class Model:
     """A service model with the codec's operations bound to it.
 
     ``ec2codec.load_model(...)`` returns one for any botocore-format model using
-    the ``ec2`` protocol; the module-level functions use the bundled EC2 model.
+    the ``ec2`` or ``query`` (awsQuery) protocol; the module-level functions use
+    the bundled EC2 model, and :func:`bundled` gives the other bundled services.
     """
 
     def __init__(self, service: ServiceModel) -> None:
-        if service.protocol and service.protocol != "ec2":
-            raise ModelError(f"ec2codec speaks the ec2 protocol; this model uses {service.protocol!r}")
+        if service.protocol and service.protocol not in PROTOCOLS:
+            raise ModelError(
+                f"ec2codec speaks the ec2 protocol and awsQuery (query); this model uses {service.protocol!r}"
+            )
         self.service = service
 
     def __repr__(self) -> str:
@@ -74,7 +92,12 @@ class Model:
 
     def decode_request(self, body: bytes | str) -> tuple[str, dict[str, Any]]:
         """The server side: ``(operation, params)`` from a form-encoded request body."""
-        from .query_decode import decode_request  # server side: not loaded by clients
+        # Server side: not loaded by clients.
+        if self.service.protocol == "query":
+            from ._awsquerydecode import decode_request as decode_awsquery
+
+            return decode_awsquery(body, self.service)
+        from .query_decode import decode_request
 
         return decode_request(body, self.service)
 
@@ -83,6 +106,14 @@ class Model:
         from .xml_encode import encode_response  # server side: not loaded by clients
 
         return encode_response(operation, result, request_id, model=self.service)
+
+    def encode_error(
+        self, code: str, message: str, request_id: str, *, fault: str = "Sender", errors: Sequence[tuple[str, str]] = ()
+    ) -> bytes:
+        """The server side: this protocol's error document (EC2 ``<Response>``, awsQuery ``<ErrorResponse>``)."""
+        from .xml_encode import encode_error
+
+        return encode_error(code, message, request_id, errors=errors, model=self.service, fault=fault)
 
     def parse(
         self, operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
@@ -114,6 +145,7 @@ def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
 
 
 _DEFAULT: Model | None = None
+_BUNDLED: dict[str, Model] = {}
 
 
 def _default() -> Model:
@@ -121,6 +153,16 @@ def _default() -> Model:
     if _DEFAULT is None:
         _DEFAULT = Model(bundled_model())
     return _DEFAULT
+
+
+def bundled(service: str = "ec2") -> Model:
+    """The :class:`Model` of a service bundled with the package: ``"ec2"`` or ``"sts"`` (opened on first use)."""
+    if service == "ec2":
+        return _default()
+    found = _BUNDLED.get(service) if isinstance(service, str) else None
+    if found is None:
+        found = _BUNDLED.setdefault(service, Model(bundled_model(service)))
+    return found
 
 
 def operations() -> list[str]:

@@ -1,10 +1,11 @@
-"""The EC2 Query request encoder: params dict -> ``Action=...&Version=...&...`` form body.
+"""The query request encoder (ec2Query and awsQuery): params dict -> ``Action=...&Version=...&...`` form body.
 
 Owns the per-operation entry points (:class:`OperationEncoder`, cached by
 :func:`encoder_for`), the request object handed to the signer
 (:class:`EncodedRequest`: body, method, path, headers, expanded ``hostPrefix``),
-and the reporting pass: the compiled fast path (:mod:`ec2codec.protocol._querycompile`)
-stops at the first invalid value, and only then does :func:`_explain` walk the
+and the reporting pass: the compiled fast path (:mod:`ec2codec.protocol._querycompile`;
+:mod:`ec2codec.protocol._awsquerycompile` for ``query``-protocol models) stops
+at the first invalid value, and only then does :func:`_explain` walk the
 parameters again to name every problem with its full path, using the same
 scalar converters, so reporting costs nothing on the happy path.
 """
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ValidationError
 from ..model.service import ServiceModel
+from ._awsquerycompile import AwsQueryCompiler
 from ._querycompile import SOH, Compiler, Flat, quote, quote_joined, wire_name
 from ._scalars import Invalid, converter
 
@@ -78,7 +80,7 @@ def _explain(
 
 
 class EncodedRequest:
-    """Everything the ec2 protocol puts on the wire for one call, before signing."""
+    """Everything a query protocol puts on the wire for one call, before signing."""
 
     __slots__ = ("body", "headers", "host_prefix", "method", "operation", "path")
 
@@ -248,6 +250,10 @@ _COMPILER = "query-compiler"
 
 def _compiler(model: ServiceModel) -> Compiler:
     # One per model, so operations share the emitters of common shapes; used
-    # only under the model's compile lock (see ServiceModel.compile_once).
-    compiler: Compiler = model.cache.setdefault(_COMPILER, Compiler(model))
+    # only under the model's compile lock (see ServiceModel.compile_once). The
+    # protocol picks the compiler class here, once, never in an emitter.
+    compiler: Compiler | None = model.cache.get(_COMPILER)
+    if compiler is None:
+        kind = AwsQueryCompiler if model.protocol == "query" else Compiler
+        compiler = model.cache.setdefault(_COMPILER, kind(model))
     return compiler

@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from ..errors import ValidationError
+from ..errors import ModelError, ValidationError
 from ..model.service import ServiceModel
 from ._querycompile import wire_name
 from ._time import parse_timestamp
 
-__all__ = ["decode_request"]
+__all__ = ["decode_request", "decode_with"]
 
 Tree = dict[str, Any]
 _INT = re.compile(r"-?[0-9]+")
@@ -93,6 +93,10 @@ class _Decoder:
     def __init__(self, model: ServiceModel) -> None:
         self.model = model
 
+    def key_of(self, name: str, ref: Mapping[str, Any]) -> str:
+        """The key of structure member ``name`` (the ec2 rule; the awsQuery decoder overrides it)."""
+        return wire_name(name, ref)
+
     def value(self, ref: Mapping[str, Any], node: Any, key: str) -> Any:
         shape = self.model.shape(ref["shape"])
         kind = shape.get("type")
@@ -109,7 +113,7 @@ class _Decoder:
     def structure(self, shape: Mapping[str, Any], node: Any, key: str) -> dict[str, Any]:
         if not isinstance(node, dict):
             raise _Bad(key, "expected nested keys for a structure, got a value")
-        by_wire = {wire_name(name, ref): (name, ref) for name, ref in shape.get("members", {}).items()}
+        by_wire = {self.key_of(name, ref): (name, ref) for name, ref in shape.get("members", {}).items()}
         out: dict[str, Any] = {}
         for seg, child in node.items():
             sub = f"{key}.{seg}" if key else seg
@@ -201,7 +205,18 @@ def _indexed(node: Tree, key: str, holes: bool = False) -> list[tuple[int, Any]]
 
 
 def decode_request(body: bytes | str, model: ServiceModel) -> tuple[str, dict[str, Any]]:
-    """``(operation, params)`` from an EC2 Query request body, or :class:`ValidationError`."""
+    """``(operation, params)`` from an EC2 Query request body, or :class:`ValidationError`.
+
+    For an awsQuery (``query``-protocol) model use ``Model.decode_request``,
+    which applies that protocol's keys.
+    """
+    if model.protocol == "query":
+        raise ModelError("an awsQuery model: decode with ec2codec.Model.decode_request")
+    return decode_with(_Decoder, body, model)
+
+
+def decode_with(decoder: type[_Decoder], body: bytes | str, model: ServiceModel) -> tuple[str, dict[str, Any]]:
+    """:func:`decode_request` with the protocol's ``decoder`` (the ec2 one, or a subclass)."""
     operation = "(unknown)"
     try:
         pairs = _pairs(body)
@@ -224,6 +239,6 @@ def decode_request(body: bytes | str, model: ServiceModel) -> tuple[str, dict[st
             if tree:
                 raise _Bad(next(iter(tree)), f"{operation} takes no parameters")
             return operation, {}
-        return operation, _Decoder(model).structure(model.shape(op.input), tree, "")
+        return operation, decoder(model).structure(model.shape(op.input), tree, "")
     except _Bad as bad:
         raise ValidationError(operation, [(bad.key, bad.message)]) from None

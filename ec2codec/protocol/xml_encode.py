@@ -13,6 +13,9 @@ the ``<requestId>``. An error is EC2's
 ``<Response><Errors><Error><Code/><Message/></Error>..</Errors><RequestID/></Response>``.
 Whatever :func:`ec2codec.parse` returns encodes back to a document that
 ``parse`` (and botocore's ``EC2QueryParser``) turns into the same dict.
+awsQuery models (STS) get their own frame and error document
+(:mod:`ec2codec.protocol._awsquerywrite`), read back the same way by
+botocore's ``QueryParser``.
 
 Deliberate choices, where a value could be written more than one way or not at all:
 
@@ -38,6 +41,7 @@ from typing import Any
 
 from ..errors import ValidationError
 from ..model.service import HasService, ServiceModel, service_of
+from ._awsquerywrite import FAULTS, error_document, response_frame
 from ._xmlwrite import INVALID_XML_CHAR, Compiler, Emit, Reject, carries_xml, escape, scalar_converter, type_name
 
 __all__ = ["ResponseWriter", "encode_error", "encode_response", "writer_for"]
@@ -55,9 +59,15 @@ class ResponseWriter:
         self.output = model.operation(operation).output
         self._members: Mapping[str, Any] = model.shape(self.output).get("members", {}) if self.output else {}
         self._emit: Emit = compiler.structure(self._members)
-        root = f"{operation}Response"
-        self._head = f'{XML_DECLARATION}<{root} xmlns="{_attribute(_namespace(model))}"><requestId>'
-        self._tail = f"</{root}>"
+        # ec2: <requestId> first, then the members; awsQuery: the members in the
+        # result element, then <ResponseMetadata><RequestId> (see _awsquerywrite).
+        self._id_first = model.protocol != "query"
+        if self._id_first:
+            root = f"{operation}Response"
+            self._head = f'{XML_DECLARATION}<{root} xmlns="{_attribute(_namespace(model))}"><requestId>'
+            self._id_part, self._tail = "</requestId>", f"</{root}>"
+        else:
+            self._head, self._id_part, self._tail = response_frame(model, operation, XML_DECLARATION)
 
     def encode(self, result: Mapping[str, Any], request_id: str) -> bytes:
         """The response document for ``result``; ValidationError naming every bad value."""
@@ -65,7 +75,7 @@ class ResponseWriter:
             raise self._invalid(result, request_id)
         if "ResponseMetadata" in result:  # botocore's own addition, not part of the output shape
             result = {k: v for k, v in result.items() if k != "ResponseMetadata"}
-        out = [self._head, escape(request_id), "</requestId>"]
+        out = [self._head, escape(request_id), self._id_part] if self._id_first else [self._head]
         try:
             self._emit(result, out)
         except Reject:
@@ -73,6 +83,8 @@ class ResponseWriter:
         except RecursionError:  # a recursive shape nested past the interpreter's limit, or a cycle
             problem = ("(result)", "nested too deeply to encode (or contains itself)")
             raise ValidationError(self.operation, [problem]) from None
+        if not self._id_first:
+            out += (self._id_part, escape(request_id))
         out.append(self._tail)
         document = "".join(out)
         if not carries_xml(document, len(XML_DECLARATION)):
@@ -136,15 +148,33 @@ def encode_response(
     return writer_for(service, operation).encode(result, request_id)
 
 
-def encode_error(code: str, message: str, request_id: str, *, errors: Sequence[tuple[str, str]] = ()) -> bytes:
+def encode_error(
+    code: str,
+    message: str,
+    request_id: str,
+    *,
+    errors: Sequence[tuple[str, str]] = (),
+    model: HasService | ServiceModel | None = None,
+    fault: str = "Sender",
+) -> bytes:
     """EC2's error document: ``(code, message)`` first, then each ``(code, message)`` of ``errors``.
 
     EC2 sends one ``<Error>`` almost always, but the format holds several and
     :class:`~ec2codec.ServiceError` keeps them all, so ``ServiceError.errors[1:]``
     is what to pass as ``errors`` to rebuild a parsed error. Codes and the
     request id must be non-empty; a message may be empty.
+
+    For an awsQuery ``model`` (STS) the document is ``<ErrorResponse>``
+    instead, with one error only and ``fault`` (``Sender`` or ``Receiver``)
+    as its ``<Type>``; the EC2 form has no type and ignores ``fault``.
     """
+    service = None if model is None else service_of(model)
+    query = service is not None and service.protocol == "query"
     problems: list[tuple[str, str]] = []
+    if query and errors:
+        problems.append(("errors", "an awsQuery error document carries one error"))
+    if query and fault not in FAULTS:
+        problems.append(("fault", f"expected one of {', '.join(FAULTS)}, got {fault!r}"))
     pairs: list[tuple[Any, Any]] = [(code, message)]
     if isinstance(errors, (str, bytes)) or not isinstance(errors, Sequence):
         problems.append(("errors", f"expected a sequence of (code, message) pairs, got {type_name(errors)}"))
@@ -161,6 +191,10 @@ def encode_error(code: str, message: str, request_id: str, *, errors: Sequence[t
     _check_text(request_id, "request_id", problems, required=True)
     if problems:
         raise ValidationError(_ERROR_SUBJECT, problems)
+    if service is not None and query:
+        return error_document(service, code, message, request_id, fault=fault, declaration=XML_DECLARATION).encode(
+            "utf-8"
+        )
     items = "".join(f"<Error><Code>{escape(c)}</Code><Message>{escape(m)}</Message></Error>" for c, m in pairs)
     document = (
         f"{XML_DECLARATION}<Response><Errors>{items}</Errors><RequestID>{escape(request_id)}</RequestID></Response>"
