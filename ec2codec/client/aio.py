@@ -12,6 +12,12 @@ Pagination, waiters and ``wait_import_snapshot`` run the sans-I/O cores of
 :mod:`.pagination`, :mod:`.waiters` and :mod:`.import_waiter` with awaitable
 ``call`` and ``sleep``. So for the same faults both clients make the same
 attempts, sleep the same delays, send the same bytes and end the same way.
+Like the sync client it applies boto3's EC2 customizations
+(:mod:`.customizations`), checks its arguments when made and the options of
+``paginate``/``wait`` when called (:mod:`._arguments`), and says what failed
+in one sentence (:mod:`._failures`). boto3's helper objects
+(``get_paginator``, ``get_waiter``, ``generate_presigned_url``, ...) are the
+sync client's only.
 
 Transport: one ``aiohttp.ClientSession`` per client, opened on the first
 request (inside the running loop) and closed by ``async with`` or
@@ -51,21 +57,26 @@ from typing import TYPE_CHECKING, Any
 from ..auth.credentials.base import ADVISORY_REFRESH, MANDATORY_REFRESH
 from ..auth.credentials.chain import CredentialProvider
 from ..auth.sigv4 import Credentials
-from ..errors import ParseError, ServiceError, ValidationError
+from ..errors import ParseError, ServiceError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, TokenFactory
 from ..protocol.xml import ResponseParser
+from . import customizations
+from ._arguments import check_client_arguments, check_options, option_names
 from ._client_methods import ClientMethods
+from ._failures import Kind, describe_failure
 from ._shared import (
     CHUNK,
     Clock,
     MissingExtraError,
     Outcome,
     ResponseReader,
-    check_max_attempts,
+    build_request,
+    checked_encoder,
     log_resign,
     log_retry,
-    prepare_request,
+    named,
+    prepared_params,
     resolve_credentials_provider,
     resolve_location,
     sign_attempt,
@@ -125,9 +136,13 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
     ) -> None:
-        self.max_attempts = check_max_attempts("AsyncClient", max_attempts)
+        check_client_arguments(
+            locals(), aiohttp.ClientSession, client="AsyncClient", session="an aiohttp.ClientSession"
+        )
+        self.max_attempts = max_attempts
         self._client_timeout = _client_timeout(timeout)
         env = os.environ if environ is None else environ
+        self._environ = env
         self._now = now or utcnow
         self.region, self.endpoint = resolve_location(
             region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack
@@ -170,8 +185,17 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
     # -- calls ------------------------------------------------------------
 
     async def call(self, operation: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does."""
-        request = prepare_request(self._service, operation, params, self._token_factory)
+        """Send ``operation`` and return botocore's result dict, retrying as botocore's standard mode does.
+
+        As the sync client's, the call is what a boto3 EC2 client makes of the
+        same params (see :mod:`ec2codec.client.customizations`).
+        """
+        encoder = checked_encoder(self._service, operation)
+        prepared = prepared_params(self._service, encoder, params, self._token_factory)
+        context = None
+        if customizations.needs_context(operation):
+            context = (self.region, await self._credentials.get(), self._now() + self.clock_offset)
+        request = build_request(encoder, prepared, self.endpoint, self._environ, context)  # once for every attempt
         url = request.url(self.endpoint.url)
         # The same machine as the sync client's loop; this loop only carries out its decisions.
         attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
@@ -181,7 +205,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 outcome = await self._attempt(operation, request, url, action.clock_offset)
                 if outcome.error is None:
                     assert outcome.result is not None
-                    return outcome.result
+                    return customizations.after_call(operation, outcome.result)
                 action = attempts.failed(outcome.error, outcome.date, self._now())
                 if isinstance(action, Send):
                     log_resign(outcome, action.clock_offset)
@@ -191,7 +215,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 await self._sleep(action.seconds)
                 action = attempts.slept()
             else:
-                raise action.error
+                raise named(action.error, operation)
 
     def paginate(
         self, operation: str, params: Mapping[str, Any] | None = None, **options: Any
@@ -199,12 +223,14 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         """Every page of ``operation``: ``async for page in client.paginate(...)`` (``page_size=``)."""
         from .pagination import paginate_async
 
+        check_options(f"paginate {operation}", options, option_names(paginate_async))
         return paginate_async(self.call, operation, params, **options)
 
     async def wait(self, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Poll until waiter ``name`` succeeds (see :func:`.waiters.wait`), sleeping with the client's sleep."""
         from .waiters import wait_async
 
+        check_options(f"wait {name}", options, option_names(wait_async))
         options.setdefault("sleep", self._sleep)
         return await wait_async(self.call, name, params, **options)
 
@@ -212,6 +238,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         """Poll an ImportSnapshot task until it ends (see :func:`.import_waiter.wait_import_snapshot`)."""
         from .import_waiter import wait_import_snapshot_async
 
+        check_options("wait_import_snapshot", options, option_names(wait_import_snapshot_async))
         options.setdefault("sleep", self._sleep)
         return await wait_import_snapshot_async(self.call, task_id, **options)
 
@@ -241,7 +268,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 except (ServiceError, ParseError, TransportError) as exc:
                     return Outcome(None, exc, date)
         except _TRANSPORT as exc:
-            return Outcome(None, _transport_error(exc, "sending the request to", url), None)
+            return Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
 
     async def _read(self, operation: str, response: aiohttp.ClientResponse, url: str) -> dict[str, Any]:
         status = response.status
@@ -255,7 +282,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
             finally:
                 reader.log()
         except _TRANSPORT as exc:
-            raise _transport_error(exc, "reading the response from", url) from exc
+            raise _transport_error(exc, url, self.timeout, reading=True) from exc
 
 
 class _LoopCredentials:
@@ -318,20 +345,22 @@ class _LoopCredentials:
 
 def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     """requests' ``(connect, read)`` timeout as aiohttp's: per socket operation, no total deadline."""
-    if isinstance(timeout, tuple) and len(timeout) == 2:
-        connect, read = timeout
-    else:
-        connect = read = timeout
-    for value in (connect, read):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ValidationError(
-                "AsyncClient", [("timeout", f"expected seconds > 0 or (connect, read), got {timeout!r}")]
-            )
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
-def _transport_error(exc: BaseException, stage: str, url: str) -> TransportError:
+def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading: bool) -> TransportError:
     retryable = isinstance(exc, _BROKEN) if isinstance(exc, aiohttp.ClientError) else True
-    error = TransportError(f"{type(exc).__name__} while {stage} {url}: {exc}", retryable=retryable)
+    # What aiohttp itself says failed; the rest :func:`._failures.describe_failure` reads from the chain.
+    kind: Kind = None
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = "connect-timeout"
+    elif isinstance(exc, asyncio.TimeoutError):  # SocketTimeoutError (sock_read) and bare timeouts
+        kind = "read-timeout"
+    elif isinstance(exc, aiohttp.ClientSSLError):
+        kind = "tls"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        kind = "url"
+    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
     error.__cause__ = exc
     return error

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import socket
 import subprocess
 import sys
 import threading
@@ -144,6 +145,43 @@ def test_bad_constructor_arguments(options: dict[str, Any], problem: str) -> Non
     assert [path for path, _ in info.value.problems] == [problem]
 
 
+def test_arguments_are_checked_as_the_sync_client_checks_them() -> None:
+    import requests
+
+    with pytest.raises(ec2codec.ValidationError) as info:
+        AsyncClient("us-east-1", credentials=("a", "b"), environ={}, session=requests.Session())  # type: ignore[arg-type]
+    assert info.value.operation == "AsyncClient"
+    assert dict(info.value.problems)["session"] == "expected an aiohttp.ClientSession or None, got Session"
+    assert "CredentialProvider" in dict(info.value.problems)["credentials"]
+    client = AsyncClient("us-east-1", credentials=CREDENTIALS, environ={})
+    with pytest.raises(ec2codec.ValidationError, match="unknown option"):
+        client.paginate("DescribeInstances", PageSize=5)
+    with pytest.raises(ec2codec.ValidationError, match="unknown option"):
+        asyncio.run(client.wait("InstanceRunning", {}, timeout=3))
+    with pytest.raises(ec2codec.ValidationError, match="unknown option"):
+        asyncio.run(client.wait_import_snapshot("import-snap-1", bogus=1))
+
+
+def test_a_refused_connection_reads_as_the_sync_client_says_it() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"  # closed again below: nothing listens there
+    options: dict[str, Any] = {"credentials": CREDENTIALS, "environ": {}, "max_attempts": 1}
+
+    async def main() -> str:
+        async with AsyncClient("us-east-1", url, **options) as client:
+            with pytest.raises(ec2codec.TransportError) as info:
+                await client.describe_regions()
+        return str(info.value)
+
+    with Client("us-east-1", url, **options) as sync, pytest.raises(ec2codec.TransportError) as sync_info:
+        sync.describe_regions()
+    assert (
+        asyncio.run(main())
+        == str(sync_info.value)
+        == f"could not connect to {url[7:].replace(':', ' port ')}: connection refused"
+    )
+
+
 def test_invalid_calls_send_nothing(server: FaultServer) -> None:
     server.load([])
 
@@ -193,14 +231,15 @@ def test_the_body_is_streamed_to_the_parser_in_chunks_of_at_most_64_kib(monkeypa
 def test_one_session_per_client_closed_with_it(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
     server.load([])
     opened: list[aiohttp.ClientSession] = []
-    real = aiohttp.ClientSession
+    real_open = AsyncClient._open_session
 
-    def counting(*args: Any, **kwargs: Any) -> aiohttp.ClientSession:
-        session = real(*args, **kwargs)
-        opened.append(session)
+    def recording(self: AsyncClient) -> aiohttp.ClientSession:
+        session = real_open(self)
+        if session not in opened:
+            opened.append(session)
         return session
 
-    monkeypatch.setattr(aio.aiohttp, "ClientSession", counting)
+    monkeypatch.setattr(AsyncClient, "_open_session", recording)
 
     async def main() -> None:
         async with _client(server) as client:
@@ -208,22 +247,26 @@ def test_one_session_per_client_closed_with_it(server: FaultServer, monkeypatch:
             await client.describe_regions()
         assert len(opened) == 1 and opened[0].closed
 
-        async with real() as mine:
+        async with aiohttp.ClientSession() as mine:
             async with _client(server, session=mine) as client:
                 await client.describe_regions()
+            assert opened[1] is mine
             assert not mine.closed  # a session passed in is the caller's to close
 
     asyncio.run(main())
-    assert len(opened) == 1
+    assert len(opened) == 2
     assert len(server.received) == 7
 
 
 class _FailingSession:
-    """Stands in for aiohttp.ClientSession: every request raises ``error``."""
+    """Stands in for the client's aiohttp.ClientSession: every request raises ``error``."""
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
         self.requests = 0
+
+    async def close(self) -> None:
+        return None
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self.requests += 1
@@ -253,20 +296,21 @@ _TRANSPORT_FAILURES = [
 
 
 @pytest.mark.parametrize(("exc", "retryable"), _TRANSPORT_FAILURES, ids=lambda v: type(v).__name__)
-def test_every_transport_exception_becomes_a_transport_error(exc: BaseException, retryable: bool) -> None:
+def test_every_transport_exception_becomes_a_transport_error(
+    exc: BaseException, retryable: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     session = _FailingSession(exc)
+    monkeypatch.setattr(AsyncClient, "_open_session", lambda self: session)
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
     async def main() -> None:
-        client = AsyncClient(
-            "us-east-1", "http://127.0.0.1:9", CREDENTIALS, max_attempts=2, environ={}, sleep=sleep,
-            session=session,  # type: ignore[arg-type]
-        )  # fmt: skip
+        client = AsyncClient("us-east-1", "http://127.0.0.1:9", CREDENTIALS, max_attempts=2, environ={}, sleep=sleep)
         with pytest.raises(ec2codec.TransportError) as info:
             await client.describe_regions()
+        await client.close()
         assert isinstance(info.value, ec2codec.Error)
         assert info.value.retryable is retryable
         assert info.value.__cause__ is exc

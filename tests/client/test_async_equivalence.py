@@ -46,7 +46,13 @@ _FAULTS: dict[str, Fault] = {
     "invalid": Reply(400, error_document("InvalidParameterValue")),
     "403-html": Reply(403, "<html>Forbidden</html>"),
     "stall": Stall(5.0),
-}
+    "run-ok": Reply(200, "<RunInstancesResponse><requestId>r</requestId><reservationId>r-1</reservationId>"
+                         "</RunInstancesResponse>"),
+    "copy-ok": Reply(200, "<CopySnapshotResponse><requestId>r</requestId><snapshotId>snap-2</snapshotId>"
+                          "</CopySnapshotResponse>"),
+    "console-ok": Reply(200, "<GetConsoleOutputResponse><requestId>r</requestId><instanceId>i-1</instanceId>"
+                             "<output>Ym9vdGVkIG9r</output></GetConsoleOutputResponse>"),
+}  # fmt: skip
 _JITTER = random.Random(7)
 _J = [_JITTER.random() for _ in range(8)]  # the jitter both clients draw, in order
 
@@ -71,13 +77,24 @@ CASES: list[Any] = [
     pytest.param("DescribeRegions", ["403-html"], 1, [], "403", id="403-not-a-document"),
     pytest.param("DescribeRegions", ["stall", "ok"], 2, [_J[0]], "ok", id="read-timeout"),
     pytest.param("ImportSnapshot", ["reset", "503", "import-ok"], 3, [_J[0], 2 * _J[1]], "ok", id="import-token"),
+    # boto3's EC2 customizations, applied alike: UserData base64-encoded, CopySnapshot's
+    # PresignedUrl (presigned once per call, as the body), GetConsoleOutput decoded.
+    pytest.param("RunInstances", ["limit", "run-ok"], 2, [_J[0]], "ok", id="run-instances-user-data"),
+    pytest.param("CopySnapshot", ["skewed", "copy-ok"], 2, [], "ok", id="copy-snapshot-presigned"),
+    pytest.param("GetConsoleOutput", ["console-ok"], 1, [], "ok", id="console-output-decoded"),
 ]  # fmt: skip
 
-_PARAMS = {
+_PARAMS: dict[str, dict[str, Any]] = {
     "DescribeRegions": {"AllRegions": True},
     "ImportSnapshot": {"DiskContainer": {"Format": "VHD", "Url": "s3://bucket/disk.vhd"}, "Description": "d"},
+    "RunInstances": {"ImageId": "ami-1", "MinCount": 1, "MaxCount": 1, "UserData": "#!/bin/sh\necho hi\n"},
+    "CopySnapshot": {"SourceRegion": "eu-west-1", "SourceSnapshotId": "snap-1", "Encrypted": True},
+    "GetConsoleOutput": {"InstanceId": "i-1"},
 }
-_SIGNED = ("authorization", "x-amz-date", "x-amz-security-token", "content-type", "host", "content-length")
+_SENT = ("authorization", "x-amz-date", "x-amz-security-token", "content-type", "host", "content-length")
+_SENT += ("x-amzn-trace-id",)
+# Inside AWS Lambda both clients pass the trace id on (botocore's recursion detection header).
+_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "f", "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793"}
 
 
 def _options(server: FaultServer, sleep: Any) -> dict[str, Any]:
@@ -86,7 +103,7 @@ def _options(server: FaultServer, sleep: Any) -> dict[str, Any]:
         "region": "us-east-1",
         "endpoint_url": server.url,
         "credentials": CREDENTIALS,
-        "environ": {},
+        "environ": _LAMBDA,
         "max_attempts": 3,
         "timeout": (2.0, 0.4),
         "sleep": sleep,
@@ -99,12 +116,14 @@ def _options(server: FaultServer, sleep: Any) -> dict[str, Any]:
 def _outcome(result: dict[str, Any] | ec2codec.Error) -> tuple[Any, ...]:
     if isinstance(result, ec2codec.Error):
         code = getattr(result, "code", type(result).__name__)
-        return (code, type(result).__name__, getattr(result, "status", None), getattr(result, "retryable", None))
+        # The message too: transport failures read as the same sentence, whichever library saw them.
+        details = (getattr(result, "status", None), getattr(result, "retryable", None), str(result))
+        return (code, type(result).__name__, *details, getattr(result, "operation_name", None))
     return ("ok", result)
 
 
 def _wire(received: list[Received]) -> list[tuple[str, str, dict[str, str], bytes]]:
-    return [(r.method, r.path, {k: r.headers[k] for k in _SIGNED if k in r.headers}, r.body) for r in received]
+    return [(r.method, r.path, {k: r.headers[k] for k in _SENT if k in r.headers}, r.body) for r in received]
 
 
 def _run_sync(server: FaultServer, operation: str) -> dict[str, Any]:
@@ -161,8 +180,19 @@ def test_both_clients_make_the_same_decisions(  # noqa: PLR0917
     assert ours_sync["outcome"][0] == outcome
     bodies = {body for *_, body in ours_sync["wire"]}
     assert len(bodies) == 1  # every attempt sends the same bytes, the idempotency token included
+    body = bodies.pop()
     if operation == "ImportSnapshot":
-        assert b"ClientToken=token-1" in bodies.pop()
+        assert b"ClientToken=token-1" in body
+    if operation == "RunInstances":
+        assert b"UserData=IyEvYmluL3NoCmVjaG8gaGkK" in body
+    if operation == "CopySnapshot":
+        assert b"PresignedUrl=" in body and b"DestinationRegion=us-east-1" in body
+        assert b"X-Amz-Date%3D20260102T030405Z" in body  # presigned once, when the call began
+    if operation == "GetConsoleOutput":
+        assert ours_sync["outcome"][1]["Output"] == "booted ok"
+    assert all(headers["x-amzn-trace-id"] == _LAMBDA["_X_AMZN_TRACE_ID"] for _, _, headers, _ in ours_sync["wire"])
+    if outcome not in {"ok", "ParseError", "TransportError"}:
+        assert ours_sync["outcome"][-1] == operation  # ServiceError.operation_name
     skewed = "skewed" in faults
     assert ours_sync["offset"] == (timedelta(hours=1) if skewed else timedelta(0))
     dates = [headers["x-amz-date"] for _, _, headers, _ in ours_sync["wire"]]
