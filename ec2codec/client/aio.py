@@ -49,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from datetime import timedelta, timezone
 from types import TracebackType
@@ -57,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 from ..auth.credentials.base import ADVISORY_REFRESH, MANDATORY_REFRESH
 from ..auth.credentials.chain import CredentialProvider
 from ..auth.sigv4 import Credentials
-from ..errors import ParseError, ServiceError
+from ..errors import ParseError, ServiceError, ValidationError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, TokenFactory
 from ..protocol.xml import ResponseParser
@@ -103,6 +104,7 @@ AsyncSleep = Callable[[float], Awaitable[object]]
 # refused, reset, disconnected, timed out, a body cut short.
 _BROKEN = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
 _TRANSPORT = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+_BLOCKING_SLEEP: object = time.sleep  # the sync client's default, the likeliest mistake
 
 
 class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
@@ -139,6 +141,8 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         check_client_arguments(
             locals(), aiohttp.ClientSession, client="AsyncClient", session="an aiohttp.ClientSession"
         )
+        if sleep is _BLOCKING_SLEEP:  # it would block the loop, and returns nothing to await
+            raise ValidationError("AsyncClient", [("sleep", "expected a coroutine function such as asyncio.sleep")])
         self.max_attempts = max_attempts
         self._client_timeout = _client_timeout(timeout)
         env = os.environ if environ is None else environ

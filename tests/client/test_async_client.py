@@ -137,6 +137,7 @@ def test_a_missing_aiohttp_names_the_extra() -> None:
         ({"timeout": 0}, "timeout"),
         ({"timeout": (1, -1)}, "timeout"),
         ({"timeout": "10"}, "timeout"),
+        ({"sleep": time.sleep}, "sleep"),
     ],
 )
 def test_bad_constructor_arguments(options: dict[str, Any], problem: str) -> None:
