@@ -15,7 +15,9 @@ inputs and the per-area helpers come from the sibling scripts
 runnable on their own. Nothing here asserts a timing: targets are reported,
 not enforced, so ``--quick`` in CI only proves the runner still works.
 ``--quick`` also runs the LocalEC2 load test (``load_localec2.py``, which has
-no botocore side) for a second with 4 clients; it fails on any failed request.
+no botocore side) for a second with 4 clients, and the async benchmark
+(``bench_async.py``: AsyncClient against aiobotocore, or boto3 in a thread
+pool) with 8 concurrent calls; each fails on any failed request.
 """
 
 from __future__ import annotations
@@ -317,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         _, _, tail = rest.partition(README_END)
         readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", "utf-8")
     if args.quick:
+        import bench_async
         import load_localec2
 
-        return load_localec2.main(["--quick"])
+        return load_localec2.main(["--quick"]) or bench_async.main(["--quick", "--out", str(out)])
     return 0
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from .auth.sigv4 import Credentials, presign, sign
     from .auth.verification import SignatureError, Verified, verify
+    from .client.aio import AsyncClient
     from .client.attempts import TransportError
     from .client.endpoints import Endpoint, EndpointError, resolve_endpoint
     from .client.import_waiter import ImportProgress, ImportTaskFailed, ImportTaskNotFound, wait_import_snapshot
@@ -61,10 +62,13 @@ _LAZY = {
     ),
     # The client is the only module that imports requests; it loads on first use.
     "Client": "client.sync",
+    # The asyncio client, the only module that imports aiohttp (the extra ec2codec[async]).
+    "AsyncClient": "client.aio",
     "TransportError": "client.attempts",
 }
 
 __all__ = [
+    "AsyncClient",
     "Client",
     "CredentialProvider",
     "Credentials",

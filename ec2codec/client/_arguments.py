@@ -59,8 +59,14 @@ def _check_optional(name: str, value: Any, kind: type, what: str, problems: Prob
         problems.append((name, f"expected {what} or None, got {type(value).__name__}"))
 
 
-def check_client_arguments(arguments: Mapping[str, Any], session_type: type) -> None:
-    """Raise one ValidationError naming every bad argument of ``Client(...)`` (``arguments``: name -> value)."""
+def check_client_arguments(
+    arguments: Mapping[str, Any], session_type: type, *, client: str = "Client", session: str = "a requests.Session"
+) -> None:
+    """Raise one ValidationError naming every bad argument of ``Client(...)`` (``arguments``: name -> value).
+
+    ``client`` names the class in the error and ``session`` the session it
+    takes (the async client takes an ``aiohttp.ClientSession``).
+    """
     problems: Problems = []
     _check_optional("region", arguments["region"], str, "a region name (str)", problems)
     _check_endpoint_url(arguments["endpoint_url"], problems)
@@ -81,7 +87,7 @@ def check_client_arguments(arguments: Mapping[str, Any], session_type: type) -> 
     for name in ("use_fips", "use_dualstack"):
         _check_optional(name, arguments[name], bool, "True, False", problems)
     _check_optional("environ", arguments["environ"], Mapping, "a mapping", problems)
-    _check_optional("session", arguments["session"], session_type, "a requests.Session", problems)
+    _check_optional("session", arguments["session"], session_type, session, problems)
     for name in ("token_factory", "sleep", "rng", "now"):
         value = arguments[name]
         if value is not None and not callable(value):
@@ -93,7 +99,7 @@ def check_client_arguments(arguments: Mapping[str, Any], session_type: type) -> 
         if not isinstance(model, Model):
             problems.append(("model", f"expected an ec2codec.Model (ec2codec.load_model) or None, got {model!r}"))
     if problems:
-        raise ValidationError("Client", problems)
+        raise ValidationError(client, problems)
 
 
 def option_names(function: Callable[..., Any], *, exclude: tuple[str, ...] = ()) -> tuple[str, ...]:

@@ -4,8 +4,8 @@ The codec stays byte-identical to botocore's *serializer*; a boto3 EC2 client
 does more than serialize, through handlers that botocore registers on its
 event system (``botocore/handlers.py``, ``BUILTIN_HANDLERS``). This module owns
 those that apply to EC2, as functions in tables keyed by operation, applied by
-:meth:`ec2codec.client.sync.Client.call` at the points where botocore emits the
-events:
+:meth:`ec2codec.client.sync.Client.call` and the async client's (through
+:mod:`._shared`) at the points where botocore emits the events:
 
 ``before-parameter-build`` (:func:`prepare_params`, on the caller's params)
     * ``ec2.*.Filter``: ``Filters`` is accepted as the alias of ``Filter`` for

@@ -4,11 +4,14 @@ Public API::
 
     wait_import_snapshot(call, task_id, *, timeout=3600.0, poll=15.0, on_progress=None,
                          clock=time.monotonic, sleep=time.sleep) -> dict   # the ImportSnapshotTask
+    await wait_import_snapshot_async(call, task_id, ...)   # the same, call and sleep awaitable
     ImportProgress(task_id, status, progress, status_message, snapshot_id, detail)
     ImportTaskFailed, ImportTaskNotFound   # both WaiterError
 
 Like :mod:`ec2codec.client.waiters` it takes ``call`` (``call(operation, params) ->
-dict``) and injectable ``clock`` and ``sleep``, and does no I/O of its own.
+dict``) and injectable ``clock`` and ``sleep``, and does no I/O of its own; its
+decisions are one sans-I/O generator that the sync and the async form both
+drive, so progress reports and deadlines are the same in both.
 
 ``wait_import_snapshot`` is a purpose-built waiter for ``ImportSnapshot``:
 botocore's ``SnapshotImported`` gives up after 40 x 15 s = 10 minutes, which
@@ -36,9 +39,16 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import ServiceError, ValidationError
+from ._steps import AsyncCall, AsyncSleep, Pause, Request, Steps, run, run_async
 from .waiters import Call, Response, WaiterError, check_number
 
-__all__ = ["ImportProgress", "ImportTaskFailed", "ImportTaskNotFound", "wait_import_snapshot"]
+__all__ = [
+    "ImportProgress",
+    "ImportTaskFailed",
+    "ImportTaskNotFound",
+    "wait_import_snapshot",
+    "wait_import_snapshot_async",
+]
 
 _IMPORT_WAITER = "SnapshotImported"
 _IMPORT_FAILED_STATUSES = frozenset({"deleting", "deleted", "error"})
@@ -117,10 +127,10 @@ def _describe(progress: ImportProgress | None) -> str:
     return "last " + ", ".join(parts)
 
 
-def _find_task(call: Call, task_id: str) -> tuple[dict[str, Any] | None, Response]:
+def _find_task(task_id: str) -> Steps[tuple[dict[str, Any] | None, Response]]:
     """The task (None when EC2 does not list it) and the response or the not-found error."""
     try:
-        response = call("DescribeImportSnapshotTasks", {"ImportTaskIds": [task_id]})
+        response = yield Request("DescribeImportSnapshotTasks", {"ImportTaskIds": [task_id]})
     except ServiceError as exc:
         if exc.code in _MALFORMED_TASK_CODES:
             message = f"import snapshot task {task_id} not found: {exc.code}: {exc.message}"
@@ -156,16 +166,59 @@ def wait_import_snapshot(
     ``timeout`` seconds (by ``clock``) have passed. Sleeps never reach past the
     deadline, and the task is polled once more at it. Other ``ServiceError`` s propagate.
     """
+    return run(_import_steps(task_id, timeout, poll, on_progress, clock), call, sleep)
+
+
+async def wait_import_snapshot_async(
+    call: AsyncCall,
+    task_id: str,
+    *,
+    timeout: float = 3600.0,
+    poll: float = 15.0,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: AsyncSleep | None = None,
+) -> dict[str, Any]:
+    """:func:`wait_import_snapshot` with an awaitable ``call`` and ``sleep`` (``asyncio.sleep`` by default).
+
+    ``on_progress`` is called on the event loop, so it must not block.
+    """
+    if sleep is None:
+        import asyncio
+
+        sleep = asyncio.sleep
+    return await run_async(_import_steps(task_id, timeout, poll, on_progress, clock), call, sleep)
+
+
+def _import_steps(
+    task_id: str,
+    timeout: float,
+    poll: float,
+    on_progress: Callable[[ImportProgress], None] | None,
+    clock: Callable[[], float],
+) -> Steps[dict[str, Any]]:
+    # Arguments are checked before the generator exists, so a mistake raises at the call.
     if not isinstance(task_id, str) or not task_id:
         raise ValidationError(f"waiter {_IMPORT_WAITER}", [("task_id", f"expected a non-empty str, got {task_id!r}")])
     check_number(_IMPORT_WAITER, "timeout", timeout, 0)
     if check_number(_IMPORT_WAITER, "poll", poll, 0) == 0:
         raise ValidationError(f"waiter {_IMPORT_WAITER}", [("poll", "expected a number > 0, got 0")])
+    return _polls(task_id, timeout, poll, on_progress, clock)
+
+
+def _polls(
+    task_id: str,
+    timeout: float,
+    poll: float,
+    on_progress: Callable[[ImportProgress], None] | None,
+    clock: Callable[[], float],
+) -> Steps[dict[str, Any]]:
+    """The import waiter's decisions, no I/O: yields each poll and pause, returns the completed task."""
     started = clock()
     deadline = started + timeout
     progress: ImportProgress | None = None
     while True:
-        task, response = _find_task(call, task_id)
+        task, response = yield from _find_task(task_id)
         if task is None:
             if progress is not None or clock() - started >= _NOT_FOUND_GRACE:
                 why = "it disappeared" if progress is not None else "DescribeImportSnapshotTasks does not list it"
@@ -184,4 +237,4 @@ def wait_import_snapshot(
         if remaining <= 0:
             message = f"import snapshot task {task_id} not completed after {timeout:g}s ({_describe(progress)})"
             raise WaiterError(_IMPORT_WAITER, "timeout", response, message=message)
-        sleep(min(poll, remaining))
+        yield Pause(min(poll, remaining))

@@ -1,8 +1,10 @@
 """Pagination: every page of a paginated EC2 operation, following botocore's paginator configs.
 
 Owns the client-side paging loop, transport-agnostic: it takes ``call``
-(``call(operation, params) -> dict``, e.g. ``ec2codec.client.sync`` 's ``call``) and
-never imports the client or an HTTP library. The configs are botocore's EC2
+(``call(operation, params) -> dict``, e.g. ``ec2codec.client.sync`` 's ``call``,
+or an awaitable one for the ``*_async`` forms) and never imports the client or
+an HTTP library. The paging decisions are one generator (``_walk``) that both
+the sync and the async iterators drive, so they page alike. The configs are botocore's EC2
 ``paginators-1.json`` (with its sdk-extras merged), bundled in
 ``ec2codec/model/_data/ec2.paginators.json`` by ``tools/build_extras.py`` and read on
 first use.
@@ -11,6 +13,8 @@ Public API::
 
     paginate(call, operation, params=None, *, page_size=None) -> Iterator[dict]   # each page
     paginate_items(call, operation, params=None, *, page_size=None, result_key=None) -> Iterator[Any]
+    paginate_async(call, ...) -> AsyncIterator[dict]      # the same with an awaitable call
+    paginate_items_async(call, ...) -> AsyncIterator[Any]
     can_paginate(operation) -> bool
     paginator_names() -> list[str]
     load_paginator(operation) -> Paginator      # the config, tokens as tuples
@@ -35,12 +39,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import Error, ModelError
 from ..model.datafiles import provenance, read_data
 from ._jmespath import compile_search
+from ._steps import AsyncCall, Request
 
 __all__ = [
     "BUNDLE_NAME",
@@ -51,7 +56,9 @@ __all__ = [
     "can_paginate",
     "load_paginator",
     "paginate",
+    "paginate_async",
     "paginate_items",
+    "paginate_items_async",
     "paginator_names",
 ]
 
@@ -184,13 +191,46 @@ def paginate(
     return _pages(call, config, request)
 
 
+def paginate_async(
+    call: AsyncCall, operation: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """:func:`paginate` with an awaitable ``call``: ``async for page in paginate_async(client.call, ...)``."""
+    config = load_paginator(operation)
+    request = _first_request(config, params, page_size)
+    return _pages_async(call, config, request)
+
+
 def _pages(call: Call, config: Paginator, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    walk = _walk(config, request)
+    step = next(walk)
+    while True:
+        page = call(step.operation, step.params)
+        yield page
+        try:
+            step = walk.send(page)
+        except StopIteration:
+            return
+
+
+async def _pages_async(call: AsyncCall, config: Paginator, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    walk = _walk(config, request)
+    step = next(walk)
+    while True:
+        page = await call(step.operation, step.params)
+        yield page
+        try:
+            step = walk.send(page)
+        except StopIteration:
+            return
+
+
+def _walk(config: Paginator, request: dict[str, Any]) -> Generator[Request, dict[str, Any], None]:
+    """The paging decisions, no I/O: yields each request, is sent its page, returns after the last page."""
     previous: dict[str, Any] | None = None
     if any(request.get(name) for name in config.input_tokens):
         previous = {name: request.get(name) or None for name in config.input_tokens}
     while True:
-        page = call(config.operation, dict(request))
-        yield page
+        page = yield Request(config.operation, dict(request))
         token = _next_token(page, config)
         if token is None:
             return
@@ -217,6 +257,26 @@ def paginate_items(
     ``result_key`` picks one of the paginator's result keys (``load_paginator(op).result_keys``);
     the default is the first, botocore's primary result key.
     """
+    config, search = _result_search(operation, result_key)
+    pages = _pages(call, config, _first_request(config, params, page_size))
+    return _items(pages, search)
+
+
+def paginate_items_async(
+    call: AsyncCall,
+    operation: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    page_size: int | None = None,
+    result_key: str | None = None,
+) -> AsyncIterator[Any]:
+    """:func:`paginate_items` with an awaitable ``call``."""
+    config, search = _result_search(operation, result_key)
+    pages = _pages_async(call, config, _first_request(config, params, page_size))
+    return _items_async(pages, search)
+
+
+def _result_search(operation: str, result_key: str | None) -> tuple[Paginator, Callable[[Any], Any]]:
     config = load_paginator(operation)
     if not config.result_keys:
         raise PaginationError(f"{operation}'s paginator declares no result key")
@@ -226,15 +286,21 @@ def paginate_items(
         raise PaginationError(
             f"result_key for {operation} must be one of {list(config.result_keys)}, got {result_key!r}"
         )
-    search = _compile(result_key)
-    pages = _pages(call, config, _first_request(config, params, page_size))
-    return _items(pages, search)
+    return config, _compile(result_key)
 
 
 def _items(pages: Iterator[dict[str, Any]], search: Callable[[Any], Any]) -> Iterator[Any]:
     for page in pages:
-        found = search(page)
-        if isinstance(found, list):
-            yield from found
-        elif found is not None:
-            yield found
+        yield from _found(search(page))
+
+
+async def _items_async(pages: AsyncIterator[dict[str, Any]], search: Callable[[Any], Any]) -> AsyncIterator[Any]:
+    async for page in pages:
+        for item in _found(search(page)):
+            yield item
+
+
+def _found(found: Any) -> list[Any]:
+    if isinstance(found, list):
+        return found
+    return [] if found is None else [found]

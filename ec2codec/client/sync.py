@@ -47,22 +47,21 @@ plus each retry, with secrets redacted (:mod:`ec2codec.client._wirelog`).
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from http.client import HTTPException
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from ..auth.credentials.chain import CredentialProvider, resolve_provider, resolve_region
-from ..auth.sigv4 import Credentials, sign
-from ..errors import Error, ParseError, ServiceError, ValidationError
+from ..auth.credentials.chain import CredentialProvider
+from ..auth.sigv4 import Credentials
+from ..errors import ParseError, ServiceError
 from ..model.service import bundled_model
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
@@ -71,9 +70,26 @@ from ._arguments import check_client_arguments, check_options, option_names
 from ._boto3_methods import Boto3Methods
 from ._client_methods import ClientMethods
 from ._failures import Kind, describe_failure
-from ._wirelog import SECRET_WORDS, redact_body, redact_headers, redact_xml
+from ._shared import (
+    CHUNK,
+    Outcome,
+    ResponseReader,
+    build_request,
+    checked_encoder,
+    input_members,
+    log_resign,
+    log_retry,
+    named,
+    prepared_params,
+    resolve_credentials_provider,
+    resolve_location,
+    sign_attempt,
+    utcnow,
+    uuid4_token,
+    with_tokens,
+)
+from ._wirelog import SECRET_WORDS
 from .attempts import Action, Attempts, Send, Sleep, TransportError
-from .endpoints import Endpoint, resolve_endpoint
 
 if TYPE_CHECKING:
     from ..protocol.codec import Model
@@ -83,12 +99,6 @@ __all__ = ["SECRET_WORDS", "Client", "TransportError"]
 Clock = Callable[[], datetime]
 Timeout = float | tuple[float, float]
 
-_WIRE = logging.getLogger("ec2codec.wire")
-_CHUNK = 65536
-_SNIPPET = 2048
-# EC2 "ImportSnapshot"/"ImportImage": ClientToken makes the import idempotent,
-# but the model does not carry @idempotencyToken for it.
-_CLIENT_TOKEN_OPERATIONS = frozenset({"ImportSnapshot", "ImportImage"})
 # Failures that mean no whole response arrived (botocore's ConnectionError/HTTPClientError).
 # Every requests exception is an OSError, so its own classes are told apart first.
 _BROKEN_REQUESTS = (
@@ -100,23 +110,7 @@ _BROKEN_REQUESTS = (
 _TRANSPORT = (requests.RequestException, Urllib3Error, HTTPException, OSError)
 
 
-class _Outcome(NamedTuple):
-    result: dict[str, Any] | None
-    error: Error | None
-    date: str | None  # the response's Date header, for the skew check
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _uuid4() -> str:
-    import uuid  # not at module top: uuid is only needed by calls with tokens
-
-    return str(uuid.uuid4())
-
-
-class Client(ClientMethods, Boto3Methods):
+class Client(ClientMethods[dict[str, Any]], Boto3Methods):
     """An EC2 client: ``client.call("DescribeRegions", {})`` or ``client.describe_regions()``.
 
     Region, credentials and endpoint are resolved as the AWS CLI resolves them
@@ -152,27 +146,16 @@ class Client(ClientMethods, Boto3Methods):
         check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
         self._environ = env
-        self._now = now or _utcnow
-        self.region = resolve_region(region, profile=profile, environ=env)
-        settings = _profile_settings(env, profile) if endpoint_url is None else None
-        self.endpoint: Endpoint = resolve_endpoint(
-            self.region,
-            use_fips=use_fips,
-            use_dualstack=use_dualstack,
-            endpoint_url=endpoint_url,
-            environ=env,
-            profile=settings,
+        self._now = now or utcnow
+        self.region, self.endpoint = resolve_location(
+            region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack
         )
-        if credentials is None:
-            credentials = resolve_provider(profile=profile, environ=env, clock=self._now)
-        elif isinstance(credentials, Credentials):
-            credentials = CredentialProvider(credentials, clock=self._now)
-        self.credentials: CredentialProvider = credentials
+        self.credentials: CredentialProvider = resolve_credentials_provider(credentials, profile, env, self._now)
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.clock_offset = timedelta(0)
         self._service = model.service if model is not None else bundled_model()
-        self._token_factory = token_factory or _uuid4
+        self._token_factory = token_factory or uuid4_token
         self._sleep = sleep
         self._rng = rng
         self._own_session = session is None
@@ -200,9 +183,7 @@ class Client(ClientMethods, Boto3Methods):
         The call is what a boto3 EC2 client makes of the same params: its EC2
         customizations are applied (see :mod:`ec2codec.client.customizations`).
         """
-        if not isinstance(operation, str) or not self._service.has_operation(operation):
-            raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
-        encoder = encoder_for(self._service, operation)
+        encoder = checked_encoder(self._service, operation)
         request = self._request(encoder, params)  # once: every attempt sends these bytes
         url = request.url(self.endpoint.url)
         attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
@@ -215,28 +196,14 @@ class Client(ClientMethods, Boto3Methods):
                     return customizations.after_call(operation, outcome.result)
                 action = attempts.failed(outcome.error, outcome.date, self._now())
                 if isinstance(action, Send):
-                    _WIRE.debug(
-                        "clock skew: %s, server Date %s; signing with offset %s",
-                        getattr(outcome.error, "code", outcome.error),
-                        outcome.date,
-                        action.clock_offset,
-                    )
+                    log_resign(outcome, action.clock_offset)
                     self.clock_offset = action.clock_offset  # later calls keep it
             elif isinstance(action, Sleep):
-                _WIRE.debug(
-                    "retrying %s after attempt %d of %d failed (%s); sleeping %.3f s",
-                    operation,
-                    attempts.attempt,
-                    self.max_attempts,
-                    action.error,
-                    action.seconds,
-                )
+                log_retry(operation, attempts, action)
                 self._sleep(action.seconds)
                 action = attempts.slept()
             else:
-                if isinstance(action.error, ServiceError) and action.error.operation_name is None:
-                    action.error.operation_name = operation  # botocore's ClientError.operation_name
-                raise action.error
+                raise named(action.error, operation)
 
     def paginate(
         self, operation: str, params: Mapping[str, Any] | None = None, **options: Any
@@ -275,68 +242,27 @@ class Client(ClientMethods, Boto3Methods):
     # -- one attempt ------------------------------------------------------
 
     def _prepare(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
-        # botocore's before-parameter-build: customizations, then idempotency tokens.
+        # botocore's before-parameter-build: customizations (tokens are _with_tokens').
         op = encoder.operation
         return customizations.prepare_params(op.name, self._input_members(op.input), params)
 
     def _request(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> EncodedRequest:
         """The request every attempt of one call sends, with botocore's EC2 customizations applied."""
-        operation = encoder.operation.name
-        prepared = self._with_tokens(encoder, self._prepare(encoder, params))
-        if customizations.needs_context(operation):
-            # botocore's before-call runs on validated params: encoding them first reports mistakes.
-            context = customizations.CallContext(
-                self.region,
-                encoder.request(prepared).url(self.endpoint.url),
-                self.credentials.get(),
-                self._now() + self.clock_offset,
-                encoder,
-            )
-            prepared = customizations.before_call(operation, prepared, context)
-        request = encoder.request(prepared)
-        request.headers.update(customizations.trace_headers(self._environ))
-        return request
+        prepared = prepared_params(self._service, encoder, params, self._token_factory)
+        context = None
+        if customizations.needs_context(encoder.operation.name):
+            context = (self.region, self.credentials.get(), self._now() + self.clock_offset)
+        return build_request(encoder, prepared, self.endpoint, self._environ, context)
 
     def _with_tokens(self, encoder: OperationEncoder, params: Mapping[str, Any] | None) -> Any:
-        if params is None:
-            params = {}
-        if not isinstance(params, Mapping):
-            return params  # the encoder names the problem
-        names = list(encoder.token_members)
-        op = encoder.operation
-        if op.name in _CLIENT_TOKEN_OPERATIONS and "ClientToken" in self._input_members(op.input):
-            names.append("ClientToken")
-        filled = dict(params)
-        for name in names:
-            if name not in filled:
-                filled[name] = self._token_factory()
-        return filled
+        return with_tokens(self._service, encoder, params, self._token_factory)
 
     def _input_members(self, shape: str | None) -> Mapping[str, Any]:
-        members: Mapping[str, Any] = self._service.shape(shape).get("members", {}) if shape else {}
-        return members
+        return input_members(self._service, shape)
 
-    def _attempt(self, operation: str, request: EncodedRequest, url: str, clock_offset: timedelta) -> _Outcome:
+    def _attempt(self, operation: str, request: EncodedRequest, url: str, clock_offset: timedelta) -> Outcome:
         credentials = self.credentials.get()
-        endpoint = self.endpoint
-        headers = sign(
-            request.method,
-            url,
-            request.headers,
-            request.body,
-            credentials,
-            endpoint.signing_region,
-            endpoint.signing_name,
-            self._now() + clock_offset,
-        )
-        if _WIRE.isEnabledFor(logging.DEBUG):
-            _WIRE.debug(
-                "request %s %s headers=%s body=%s",
-                request.method,
-                url,
-                redact_headers(headers),
-                redact_body(request.body, headers),
-            )
+        headers = sign_attempt(request, url, credentials, self.endpoint, self._now() + clock_offset)
         try:
             response = self._session.request(
                 request.method,
@@ -348,38 +274,27 @@ class Client(ClientMethods, Boto3Methods):
                 allow_redirects=False,  # a redirected POST would turn into a GET
             )
         except _TRANSPORT as exc:
-            return _Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
+            return Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
         with response:
             date = response.headers.get("Date")
             try:
-                return _Outcome(self._read(operation, response, url), None, date)
+                return Outcome(self._read(operation, response, url), None, date)
             except (ServiceError, ParseError, TransportError) as exc:
-                return _Outcome(None, exc, date)
+                return Outcome(None, exc, date)
 
     def _read(self, operation: str, response: requests.Response, url: str) -> dict[str, Any]:
         status = response.status_code
         parser = ResponseParser(operation, model=self._service, status=status)
-        snippet: bytearray | None = bytearray() if _WIRE.isEnabledFor(logging.DEBUG) else None
+        reader = ResponseReader(parser, status, response.reason, response.headers)
         try:
             try:
-                for chunk in response.iter_content(_CHUNK):
-                    if snippet is not None and len(snippet) < _SNIPPET:
-                        snippet += chunk[: _SNIPPET - len(snippet)]
-                    parser.feed(chunk)
-                result = parser.close()
+                for chunk in response.iter_content(CHUNK):
+                    reader.feed(chunk)
+                return reader.finish()
             finally:
-                if snippet is not None:
-                    _WIRE.debug("response %d headers=%s body=%s", status, dict(response.headers), redact_xml(snippet))
-        except ParseError as exc:
-            if status < 301:
-                raise
-            raise _generic_error(response, f"the body is not an EC2 error document ({exc})") from exc
+                reader.log()
         except _TRANSPORT as exc:
             raise _transport_error(exc, url, self.timeout, reading=True) from exc
-        if status >= 301:
-            # botocore parses anything from 301 up as an error (EC2QueryParser).
-            raise _generic_error(response, "the body is a success document")
-        return result
 
 
 def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading: bool) -> TransportError:
@@ -396,16 +311,3 @@ def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading:
     error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
     error.__cause__ = exc
     return error
-
-
-def _generic_error(response: requests.Response, why: str) -> ServiceError:
-    status = response.status_code
-    request_id = response.headers.get("x-amzn-RequestId") or response.headers.get("x-amz-request-id")
-    return ServiceError(str(status), f"{response.reason or 'HTTP error'}: {why}", request_id, status=status)
-
-
-def _profile_settings(env: Mapping[str, str], profile: str | None) -> dict[str, str]:
-    # The active profile's use_fips_endpoint / endpoint_url / ... for resolve_endpoint.
-    from ..auth.credentials.profiles import SharedFiles
-
-    return SharedFiles(env, profile).settings()

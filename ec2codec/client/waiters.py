@@ -3,11 +3,14 @@
 Owns the polling loops, transport-agnostic: they take ``call``
 (``call(operation, params) -> dict``, raising ``ServiceError`` for EC2 error
 documents) plus injectable ``sleep`` and ``clock``, and never import the
-client or an HTTP library.
+client or an HTTP library. Each loop is a sans-I/O generator (:mod:`._steps`)
+that the sync form and the ``*_async`` form (an awaitable ``call`` and
+``sleep``) both drive, so the two decide alike.
 
 Public API::
 
     wait(call, name, params=None, *, delay=None, max_attempts=None, sleep=time.sleep) -> dict
+    await wait_async(call, name, params=None, *, delay=None, max_attempts=None, sleep=asyncio.sleep) -> dict
     waiter_names() -> list[str]                  # botocore's names: "InstanceRunning", "SnapshotImported", ...
     load_waiter(name) -> WaiterConfig
     select_acceptor(config, response) -> Acceptor | None   # the decision of one attempt
@@ -47,6 +50,7 @@ from typing import Any, NamedTuple
 from ..errors import Error, ModelError, ServiceError, ValidationError
 from ..model.datafiles import provenance, read_data
 from ._jmespath import compile_search
+from ._steps import AsyncCall, AsyncSleep, Pause, Request, Steps, run, run_async
 
 __all__ = [
     "Call",
@@ -60,6 +64,7 @@ __all__ = [
     "load_waiter",
     "select_acceptor",
     "wait",
+    "wait_async",
     "waiter_names",
 ]
 
@@ -227,6 +232,30 @@ def wait(
     no acceptor accepts, and when the attempts run out; ``ModelError`` for an
     unknown waiter; ``ValidationError`` for a bad ``delay``/``max_attempts``.
     """
+    return run(_wait_steps(name, params, delay, max_attempts), call, sleep)
+
+
+async def wait_async(
+    call: AsyncCall,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    delay: float | None = None,
+    max_attempts: int | None = None,
+    sleep: AsyncSleep | None = None,
+) -> dict[str, Any]:
+    """:func:`wait` with an awaitable ``call`` and ``sleep`` (``asyncio.sleep`` by default)."""
+    if sleep is None:
+        import asyncio
+
+        sleep = asyncio.sleep
+    return await run_async(_wait_steps(name, params, delay, max_attempts), call, sleep)
+
+
+def _wait_steps(
+    name: str, params: Mapping[str, Any] | None, delay: float | None, max_attempts: int | None
+) -> Steps[dict[str, Any]]:
+    # Arguments are checked before the generator exists, so a mistake raises at the call.
     config = load_waiter(name)
     pause = config.delay if delay is None else check_number(name, "delay", delay, 0)
     attempts = config.max_attempts if max_attempts is None else max_attempts
@@ -234,12 +263,17 @@ def wait(
         raise ValidationError(f"waiter {name}", [("max_attempts", f"expected an int >= 1, got {attempts!r}")])
     if params is not None and not isinstance(params, Mapping):
         raise ValidationError(f"waiter {name}", [("params", f"expected a mapping, got {type(params).__name__}")])
-    request = dict(params or {})
+    return _polls(config, dict(params or {}), pause, attempts)
+
+
+def _polls(config: WaiterConfig, request: dict[str, Any], pause: float, attempts: int) -> Steps[dict[str, Any]]:
+    """The waiter's decisions, no I/O: yields each poll and pause, returns the final response."""
+    name = config.name
     last_matched: Acceptor | None = None
     response: Response | None = None
     for attempt in range(1, attempts + 1):
         try:
-            response = call(config.operation, dict(request))
+            response = yield Request(config.operation, dict(request))
         except ServiceError as exc:
             response = exc
         acceptor = select_acceptor(config, response)
@@ -255,7 +289,7 @@ def wait(
                 reason = f"Waiter encountered a terminal failure state: {_explain(acceptor)}"
                 raise WaiterError(name, reason, response)
         if attempt < attempts:
-            sleep(pause)
+            yield Pause(pause)
     reason = "Max attempts exceeded"
     if last_matched is not None:
         reason += f". Previously accepted state: {_explain(last_matched)}"

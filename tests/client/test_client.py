@@ -19,6 +19,7 @@ import responses
 import ec2codec
 from ec2codec.auth.credentials.chain import CredentialProvider
 from ec2codec.auth.sigv4 import Credentials
+from ec2codec.client import _shared
 from ec2codec.client import sync as client_module
 from ec2codec.client._client_methods import ClientMethods
 from ec2codec.client._wirelog import redact_xml
@@ -406,7 +407,7 @@ def test_response_redaction_covers_nested_elements(document: bytes, expected: st
 
 
 def test_debug_logging_is_free_when_disabled() -> None:
-    with mock.patch.object(client_module, "redact_headers") as redact, responses.RequestsMock() as rsps:
+    with mock.patch.object(_shared, "redact_headers") as redact, responses.RequestsMock() as rsps:
         rsps.add(responses.POST, ENDPOINT, body=regions_document())
         logging.getLogger("ec2codec.wire").setLevel(logging.INFO)
         try:

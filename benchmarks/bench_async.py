@@ -1,0 +1,348 @@
+"""Async benchmark: ec2codec.AsyncClient vs aiobotocore (or boto3 in a thread pool), N concurrent calls to LocalEC2.
+
+Usage::
+
+    python benchmarks/bench_async.py                 # 64 concurrent, 5,000 calls, 3 runs each; writes results/async.*
+    python benchmarks/bench_async.py --concurrency 128 --calls 20000
+    python benchmarks/bench_async.py --quick         # 8 concurrent, 200 calls, one run (the runner's smoke test)
+
+LocalEC2 (``python -m ec2codec serve``) runs in a child process holding a
+few import tasks; each client runs in a fresh interpreter of its own, which
+times itself from its first line (after reading its arguments) to the first
+parsed ``DescribeImportSnapshotTasks`` response ("cold start"), records its
+RSS high-water mark (``VmHWM``) at that point and after the run, and then
+keeps N calls in flight until all are answered ("throughput").
+
+The other side is aiobotocore when an installed release accepts the
+installed botocore (its ``botocore`` requirement is checked at run time, and
+a client that still fails falls back); otherwise boto3 with a thread pool of
+N workers, the usual way to get concurrency from it. Both get N pooled
+connections. For the targets, the sync pair (``ec2codec.Client`` against a
+boto3 client, first response only) is measured in the same way: the async
+client's cold-start and RSS ratios should be at least the sync client's, and
+its throughput at least the other side's. Nothing is asserted: any failed
+call makes the exit status 1, timings never do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import load_localec2  # noqa: E402
+
+import ec2codec  # noqa: E402
+
+REGION = "us-east-1"
+TASKS = 5  # import tasks in LocalEC2: each answer lists them all (about 3 KB)
+
+# Each child: the clock starts after its arguments are read; it prints one JSON line.
+_PRELUDE = """\
+import json, sys, time
+cfg = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+def hwm():
+    return [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]
+"""
+_REPORT = """\
+print(json.dumps({'first_s': first, 'rss_first_kib': rss_first, 'rss_peak_kib': hwm(),
+                  'seconds': elapsed, 'calls': calls, 'errors': errors, 'version': version}))
+"""
+_CHILDREN = {
+    "ec2codec-async": """\
+import asyncio
+import ec2codec
+version = ec2codec.__version__
+async def main():
+    credentials = ec2codec.Credentials(cfg['key'], cfg['secret'])
+    async with ec2codec.AsyncClient(cfg['region'], cfg['url'], credentials, environ={}) as client:
+        await client.describe_import_snapshot_tasks()
+        first, rss_first = time.perf_counter() - t0, hwm()
+        left, errors = [cfg['calls']], [0]
+        async def worker():
+            while left[0] > 0:
+                left[0] -= 1
+                try:
+                    await client.describe_import_snapshot_tasks()
+                except ec2codec.Error:
+                    errors[0] += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(cfg['concurrency'])))
+        return first, rss_first, time.perf_counter() - started, errors[0]
+first, rss_first, elapsed, errors = asyncio.run(main())
+calls = cfg['calls']
+""",
+    "aiobotocore": """\
+import asyncio
+import aiobotocore
+from aiobotocore.config import AioConfig
+from aiobotocore.session import get_session
+version = aiobotocore.__version__
+async def main():
+    config = AioConfig(max_pool_connections=cfg['concurrency'])
+    async with get_session().create_client(
+        'ec2', region_name=cfg['region'], endpoint_url=cfg['url'], config=config,
+        aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'],
+    ) as client:
+        await client.describe_import_snapshot_tasks()
+        first, rss_first = time.perf_counter() - t0, hwm()
+        left, errors = [cfg['calls']], [0]
+        async def worker():
+            while left[0] > 0:
+                left[0] -= 1
+                try:
+                    await client.describe_import_snapshot_tasks()
+                except Exception:
+                    errors[0] += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(cfg['concurrency'])))
+        return first, rss_first, time.perf_counter() - started, errors[0]
+first, rss_first, elapsed, errors = asyncio.run(main())
+calls = cfg['calls']
+""",
+    "boto3-threads": """\
+import boto3
+from botocore.config import Config
+from concurrent.futures import ThreadPoolExecutor
+version = boto3.__version__
+client = boto3.client(
+    'ec2', region_name=cfg['region'], endpoint_url=cfg['url'], config=Config(max_pool_connections=cfg['concurrency']),
+    aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'],
+)
+client.describe_import_snapshot_tasks()
+first, rss_first = time.perf_counter() - t0, hwm()
+def one(_):
+    try:
+        client.describe_import_snapshot_tasks()
+        return 0
+    except Exception:
+        return 1
+started = time.perf_counter()
+with ThreadPoolExecutor(cfg['concurrency']) as pool:
+    errors = sum(pool.map(one, range(cfg['calls'])))
+elapsed = time.perf_counter() - started
+calls = cfg['calls']
+""",
+    "ec2codec-sync": """\
+import ec2codec
+version = ec2codec.__version__
+client = ec2codec.Client(cfg['region'], cfg['url'], ec2codec.Credentials(cfg['key'], cfg['secret']), environ={})
+client.describe_import_snapshot_tasks()
+first, rss_first = time.perf_counter() - t0, hwm()
+elapsed, calls, errors = 0.0, 0, 0
+""",
+    "boto3-sync": """\
+import boto3
+version = boto3.__version__
+client = boto3.client('ec2', region_name=cfg['region'], endpoint_url=cfg['url'],
+                      aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'])
+client.describe_import_snapshot_tasks()
+first, rss_first = time.perf_counter() - t0, hwm()
+elapsed, calls, errors = 0.0, 0, 0
+""",
+}
+
+
+def aiobotocore_status() -> tuple[bool, str]:
+    """Whether aiobotocore is installed and accepts the installed botocore, and why not."""
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    try:
+        release = version("aiobotocore")
+        botocore_version = version("botocore")
+    except PackageNotFoundError as exc:
+        return False, f"{exc.name} is not installed"
+    wanted = [r for r in requires("aiobotocore") or [] if r.replace(" ", "").startswith("botocore")]
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # cannot tell: try it, and fall back if the child fails
+        return True, f"aiobotocore {release}"
+    for requirement in wanted:
+        spec = Requirement(requirement)
+        if spec.name == "botocore" and not spec.specifier.contains(botocore_version, prereleases=True):
+            return (
+                False,
+                f"aiobotocore {release} needs botocore{spec.specifier}, botocore {botocore_version} is installed",
+            )
+    return True, f"aiobotocore {release}"
+
+
+def child(kind: str, url: str, credentials: ec2codec.Credentials, concurrency: int, calls: int) -> dict[str, Any]:
+    config = {"region": REGION, "url": url, "key": credentials.access_key, "secret": credentials.secret_key}
+    config |= {"concurrency": concurrency, "calls": calls}
+    script = _PRELUDE + _CHILDREN[kind] + _REPORT
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        env.pop(name, None)
+    command = [sys.executable, "-c", script, json.dumps(config)]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{kind} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else '?'}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _median(samples: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(sample[key] for sample in samples))
+
+
+def measure(concurrency: int, calls: int, runs: int) -> dict[str, Any]:
+    """Every contender ``runs`` times (interleaved), against one LocalEC2 child process."""
+    # Installed packages are byte-compiled; a source checkout (PYTHONDONTWRITEBYTECODE) would time the compiler.
+    compileall.compile_dir(ROOT / "ec2codec", quiet=1)
+    usable, other_note = aiobotocore_status()
+    other = "aiobotocore" if usable else "boto3-threads"
+    with load_localec2.local_server(in_process=False, max_tasks=None) as (url, credentials):
+        with ec2codec.Client(REGION, url, credentials, environ={}) as setup:
+            for n in range(TASKS):
+                disk = {"Format": "VHD", "UserBucket": {"S3Bucket": "bench", "S3Key": f"disks/{n}.vhd"}}
+                setup.import_snapshot(DiskContainer=disk, Description=f"benchmark disk {n}")
+        for kind in ("ec2codec-async", other, "ec2codec-sync", "boto3-sync"):  # warm the page cache
+            try:
+                child(kind, url, credentials, 1, 0)
+            except RuntimeError as exc:
+                if kind != "aiobotocore":
+                    raise
+                other, other_note = "boto3-threads", f"{other_note}, but its client failed ({exc})"
+        samples: dict[str, list[dict[str, Any]]] = {k: [] for k in ("ec2codec-async", other)}
+        cold: dict[str, list[dict[str, Any]]] = {k: [] for k in ("ec2codec-sync", "boto3-sync")}
+        for _ in range(runs):
+            for kind, sample in samples.items():
+                sample.append(child(kind, url, credentials, concurrency, calls))
+            for kind, sample in cold.items():
+                sample.append(child(kind, url, credentials, 1, 0))
+    if other == "boto3-threads" and "boto3" not in other_note:
+        other_note += "; compared with boto3 in a thread pool instead"
+    everything = {**samples, **cold}
+    summary = {
+        kind: {
+            "first_s": _median(runs_, "first_s"),
+            "rss_first_mib": _median(runs_, "rss_first_kib") / 1024,
+            "rss_peak_mib": _median(runs_, "rss_peak_kib") / 1024,
+            "throughput": statistics.median(r["calls"] / r["seconds"] for r in runs_) if runs_[0]["calls"] else None,
+            "errors": sum(r["errors"] for r in runs_),
+            "version": runs_[0]["version"],
+        }
+        for kind, runs_ in everything.items()
+    }
+    return {"other": other, "other_note": other_note, "summary": summary}
+
+
+def rows(measured: dict[str, Any], concurrency: int, calls: int) -> list[dict[str, Any]]:
+    s, other = measured["summary"], measured["other"]
+    ours, theirs, sync, boto = s["ec2codec-async"], s[other], s["ec2codec-sync"], s["boto3-sync"]
+    sync_cold = boto["first_s"] / sync["first_s"]
+    sync_rss = boto["rss_first_mib"] / sync["rss_first_mib"]
+
+    def row(  # noqa: PLR0917
+        what: str, unit: str, them: float, us: float, ratio: float, target: float | None
+    ) -> dict[str, Any]:
+        return {"what": what, "unit": unit, "other": them, "ec2codec": us, "ratio": ratio, "target": target}
+
+    return [
+        row(
+            f"throughput: {concurrency} concurrent DescribeImportSnapshotTasks, {calls:,} calls",
+            "calls/s", theirs["throughput"], ours["throughput"], ours["throughput"] / theirs["throughput"], 1.0,
+        ),
+        row(
+            "cold start: fresh interpreter to the first parsed response",
+            "s", theirs["first_s"], ours["first_s"], theirs["first_s"] / ours["first_s"], sync_cold,
+        ),
+        row(
+            "peak RSS at the first response",
+            "MiB", theirs["rss_first_mib"], ours["rss_first_mib"], theirs["rss_first_mib"] / ours["rss_first_mib"],
+            sync_rss,
+        ),
+        row(
+            "peak RSS after the run",
+            "MiB", theirs["rss_peak_mib"], ours["rss_peak_mib"], theirs["rss_peak_mib"] / ours["rss_peak_mib"], None,
+        ),
+        row("sync reference, boto3 vs Client: cold start", "s", boto["first_s"], sync["first_s"], sync_cold, None),
+        row("sync reference: peak RSS at the first response", "MiB", boto["rss_first_mib"], sync["rss_first_mib"],
+            sync_rss, None),
+    ]  # fmt: skip
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "s":
+        return f"{value * 1000:.0f} ms"
+    if unit == "calls/s":
+        return f"{value:,.0f}/s"
+    return f"{value:.1f} {unit}"
+
+
+def markdown(table: list[dict[str, Any]], measured: dict[str, Any], meta: dict[str, str]) -> str:
+    other = measured["other"]
+    name = f"aiobotocore {measured['summary'][other]['version']}" if other == "aiobotocore" else "boto3 threads"
+    lines = [
+        f"| what | {name} | ec2codec | ratio | target | met |",
+        "| --- | ---: | ---: | ---: | ---: | :---: |",
+    ]
+    for r in table:
+        target = "" if r["target"] is None else f"≥ {r['target']:.3g}x"
+        met = "" if r["target"] is None else ("yes" if r["ratio"] >= r["target"] else "no")
+        lines.append(
+            f"| {r['what']} | {_fmt(r['other'], r['unit'])} | {_fmt(r['ec2codec'], r['unit'])} "
+            f"| {r['ratio']:.3g}x | {target} | {met} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Measured {meta['date']} with {meta['python']}, {meta['machine']}; LocalEC2 in its own process; "
+        f"median of {meta['runs']} run(s) each. Ratios are ec2codec's advantage (higher is better); the "
+        "cold-start and RSS targets are the sync client's ratios against boto3 from the same run. "
+        f"Other side: {measured['other_note']}."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=64, help="calls in flight (default: 64)")
+    parser.add_argument("--calls", type=int, default=5000, help="calls per run (default: 5,000)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per contender, median reported (default: 3)")
+    parser.add_argument("--quick", action="store_true", help="8 concurrent, 200 calls, one run (smoke test)")
+    parser.add_argument("--out", type=Path, help="folder for async.json / async.md (default: benchmarks/results)")
+    args = parser.parse_args(argv)
+    concurrency, calls, runs = (8, 200, 1) if args.quick else (args.concurrency, args.calls, args.runs)
+    started = time.perf_counter()
+    measured = measure(concurrency, calls, runs)
+    table = rows(measured, concurrency, calls)
+    meta = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "python": f"Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "runs": str(runs),
+        "quick": str(args.quick),
+        "seconds": f"{time.perf_counter() - started:.0f}",
+    }
+    text = markdown(table, measured, meta)
+    print(text)
+    out = args.out or (Path(tempfile.mkdtemp()) if args.quick else HERE / "results")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "async.json").write_text(json.dumps({"meta": meta, "measured": measured, "rows": table}, indent=2) + "\n")
+    (out / "async.md").write_text(text)
+    errors = {kind: s["errors"] for kind, s in measured["summary"].items() if s["errors"]}
+    if errors:
+        print(f"failed calls: {errors}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
