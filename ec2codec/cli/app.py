@@ -69,10 +69,29 @@ _PARAMS_HELP = "parameters as JSON text, @file or - for stdin (default: none)"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with errors raised as one-line UsageErrors instead of usage text and exit."""
+    """argparse, with errors raised as one-line UsageErrors instead of usage text and exit.
+
+    A command's parser takes options and positionals in any order
+    (``call describe-instances --region r '{...}'``): plain argparse binds all
+    positionals at their first run and refuses PARAMS after an option.
+    """
+
+    intermixed = False
+    _mixing = False
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if not self.intermixed or self._mixing:
+            return super().parse_known_args(args, namespace)
+        self._mixing = True  # parse_known_intermixed_args calls back here twice
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
 
 
 def _add_globals(parser: argparse.ArgumentParser, groups: Sequence[str]) -> None:
@@ -140,6 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str, groups: Sequence[str], run: object) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+        cmd.intermixed = True
         _add_globals(cmd, groups)
         cmd.set_defaults(run=run, groups=tuple(groups))
         return cmd

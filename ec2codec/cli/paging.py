@@ -121,6 +121,8 @@ def paging_conflicts(operation: str, params: Mapping[str, Any], options: Mapping
         raise UsageError(f"--no-paginate cannot go with {', '.join(given)}")
     if "page_size" in options and config.limit_key is None:
         raise UsageError(f"--page-size does not apply to {operation}: its paginator has no page size")
+    if "starting_token" in options:
+        decode_token(options["starting_token"], config.input_tokens)  # a bad token costs no request
     return not manual and not options.get("no_paginate")
 
 
