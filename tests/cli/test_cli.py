@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ec2codec.cli.app import main
+from tests.cli.conftest import Run
 from tests.conftest import tool
 from tests.goldens import FIXTURES, loads
 
@@ -277,3 +278,58 @@ def test_serve_answers_signed_requests_until_interrupted() -> None:
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
+
+
+# --- global options: anywhere on the line, and into the client ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--region", "us-east-1", "--output", "text", "call", "describe-import-snapshot-tasks"],
+        ["call", "describe-import-snapshot-tasks", "--region", "us-east-1", "--output", "text"],
+        ["--output", "text", "call", "--region", "us-east-1", "describe-import-snapshot-tasks", "{}"],
+        ["call", "describe-import-snapshot-tasks", "--debug", "{}", "--output", "text"],
+    ],
+)
+def test_global_options_go_before_or_after_the_command(
+    capsys: pytest.CaptureFixture[str], local: Any, argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, "")  # text of {"ImportSnapshotTasks": []} is nothing at all
+    assert ("Action=DescribeImportSnapshotTasks" in err) == ("--debug" in argv)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ([], True, (60.0, 60.0)),
+        (["--no-verify-ssl"], False, (60.0, 60.0)),
+        (["--ca-bundle", "CA"], "CA", (60.0, 60.0)),
+        (["--cli-connect-timeout", "5", "--cli-read-timeout", "0"], True, (5.0, None)),
+    ],
+)
+def test_transport_options_reach_the_http_request(
+    cli: Run, clean_env: pytest.MonkeyPatch, tmp_path: Path, case: tuple[list[str], Any, Any]
+) -> None:
+    import responses
+
+    from tests.client_support import regions_document
+
+    flags, verify, timeout = case
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not read by the mock\n")
+    flags = [str(bundle) if flag == "CA" else flag for flag in flags]
+    for name, value in KEYS.items():
+        clean_env.setenv(name, value)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests' own bundle variables stand in for True
+        clean_env.delenv(name, raising=False)
+    endpoint = "https://ec2.example.test/"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, endpoint, body=regions_document())
+        code, _, err = cli("call", "describe-regions", "--region", "us-east-1", "--endpoint-url", endpoint, *flags)
+        assert code == 0, err
+        sent = mock.calls[0].request.req_kwargs
+    assert sent["verify"] == (str(bundle) if verify == "CA" else verify)
+    assert sent["timeout"] == timeout
+    assert "Unverified HTTPS" not in err

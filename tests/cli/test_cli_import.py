@@ -77,9 +77,15 @@ def test_task_id_resumes_waiting_on_an_existing_task(cli: Run, local: Any) -> No
 
 
 def test_a_task_id_ec2_does_not_know_exits_1(cli: Run, local: Any) -> None:
-    code, out, err = cli("import-snapshot", "--task-id", "import-snap-0123456789abcdef0", "--poll", "0.05")
+    code, out, err = cli("import-snapshot", "--task-id", "snap-0123456789abcdef0", "--poll", "0.05")
     assert (code, out) == (1, "")
-    assert err.startswith("ec2codec: import snapshot task import-snap-0123456789abcdef0 not found")
+    assert err.startswith("ec2codec: import snapshot task snap-0123456789abcdef0 not found")
+    # A well-formed id may be a task EC2 does not list yet: waited for, up to --timeout.
+    code, out, err = cli(
+        "import-snapshot", "--task-id", "import-snap-0123456789abcdef0", "--poll", "0.1", "--timeout", "0.3"
+    )
+    assert (code, out) == (1, "")
+    assert err.startswith("ec2codec: import snapshot task import-snap-0123456789abcdef0 not completed after 0.3s")
 
 
 def test_dry_run_exits_0_as_call_does(cli: Run, local: Any) -> None:
