@@ -5,7 +5,7 @@ Commands: ``encode`` and ``decode`` (pure codec, no credentials), ``sign``
 the AWS CLI), ``wait`` (the bundled waiters), ``ops`` (lists names), ``serve``
 (the local EC2 import endpoint) and ``import-snapshot`` (the flagship
 workflow). The command modules are :mod:`.commands` and :mod:`.import_snapshot`;
-output formats are :mod:`.output`.
+output formats are :mod:`.output`, error messages :mod:`._messages`.
 
 Global options (``--debug``, ``--region``, ``--output``, ...) go before or after
 the command, as with ``aws``; one that does nothing for the command is refused
@@ -30,9 +30,10 @@ import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ..errors import Error, ModelError, ServiceError, ValidationError
+from ..errors import Error, ValidationError
 from ..server._importtasks import DEFAULT_MAX_TASKS
 from ._common import UsageError, not_negative, port, positive, positive_int
+from ._messages import describe, is_configuration
 
 # The global options, by group: (flags, dest, argparse keywords).
 _GROUPS: dict[str, list[tuple[str, dict[str, object]]]] = {
@@ -269,70 +270,6 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-_JSON_WORDS = {
-    "NoneType": "null",
-    "dict": "an object",
-    "list or tuple": "an array",
-    "list": "an array",
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "float, int or Decimal": "a number",
-    "bool": "true or false",
-    "bytes, bytearray or str": "a string",
-    "datetime, epoch seconds or timestamp string": "a timestamp string or epoch seconds",
-}
-
-
-def _json_terms(message: str) -> str:
-    """A parameter problem in the terms of the JSON the user wrote: "got null", not "got NoneType"."""
-    import re
-
-    words = "|".join(re.escape(w) for w in sorted(_JSON_WORDS, key=len, reverse=True))
-    message = re.sub(rf"\b(expected|got) ({words})\b", lambda m: f"{m[1]} {_JSON_WORDS[m[2]]}", message)
-    message = message.replace("a bool is not", "a boolean is not")
-    # "not a timestamp: not a timestamp: 'x'": a part that a later part repeats says nothing more.
-    parts = message.split(": ")
-    kept = [part for i, part in enumerate(parts) if not any(part in later for later in parts[i + 1 :])]
-    return ": ".join(kept)
-
-
-# How the one-line message names an error, instead of its class name; the other errors
-# (credentials, endpoint, model) say what they are in their message.
-_KINDS = {
-    "TransportError": "network error",
-    "ParseError": "unreadable response",
-    "PaginationError": "paging stopped",
-}
-
-
-def _describe(exc: Error) -> str:
-    from ..client.waiters import WaiterError
-    from ..model.service import bundled_model
-
-    if isinstance(exc, ValidationError):
-        problems = "; ".join(f"{path}: {_json_terms(msg)}" if path else _json_terms(msg) for path, msg in exc.problems)
-        if bundled_model().has_operation(exc.operation):
-            return f"invalid parameters for {exc.operation}: {problems}"
-        return f"invalid value: {problems}"
-    if isinstance(exc, ServiceError):
-        message = " ".join(exc.message.split())
-        request_id = f" (request id {exc.request_id})" if exc.request_id else ""
-        return f"EC2 error {exc.code}{': ' + message if message else ''}{request_id}"
-    if isinstance(exc, WaiterError):
-        return " ".join(str(exc).split())
-    kind = _KINDS.get(type(exc).__name__)
-    message = " ".join(str(exc).split())
-    return f"{kind}: {message}" if kind else message
-
-
-def _is_configuration(exc: Error) -> bool:
-    from ..auth.credentials.chain import CredentialsError
-    from ..client.endpoints import EndpointError
-
-    return isinstance(exc, (ModelError, CredentialsError, EndpointError))
-
-
 def _run(args: argparse.Namespace) -> int:
     if args.no_verify_ssl:
         # As the AWS CLI, which warns once in its docs rather than on every request.
@@ -364,8 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _usage(exc)
         return 2
     except Error as exc:
-        print(f"ec2codec: {_describe(exc)}", file=sys.stderr)
-        return 2 if _is_configuration(exc) else 1
+        print(f"ec2codec: {describe(exc)}", file=sys.stderr)
+        return 2 if is_configuration(exc) else 1
     except KeyboardInterrupt:
         print("ec2codec: interrupted", file=sys.stderr)
         return 130

@@ -307,6 +307,7 @@ def test_global_options_go_before_or_after_the_command(
         (["--no-verify-ssl"], False, (60.0, 60.0)),
         (["--ca-bundle", "CA"], "CA", (60.0, 60.0)),
         (["--cli-connect-timeout", "5", "--cli-read-timeout", "0"], True, (5.0, None)),
+        (["AWS_CA_BUNDLE"], "CA", (60.0, 60.0)),  # the variable, as the AWS CLI reads it
     ],
 )
 def test_transport_options_reach_the_http_request(
@@ -320,6 +321,9 @@ def test_transport_options_reach_the_http_request(
     bundle = tmp_path / "ca.pem"
     bundle.write_text("not read by the mock\n")
     flags = [str(bundle) if flag == "CA" else flag for flag in flags]
+    if flags == ["AWS_CA_BUNDLE"]:
+        clean_env.setenv("AWS_CA_BUNDLE", str(bundle))
+        flags = []
     for name, value in KEYS.items():
         clean_env.setenv(name, value)
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests' own bundle variables stand in for True

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ec2codec.cli import app, commands
+from ec2codec.cli import _messages, commands
 from ec2codec.errors import ServiceError, ValidationError
 from tests.cli.conftest import Run
 from tests.goldens import FIXTURES
@@ -50,6 +50,7 @@ OFFLINE: list[tuple[list[str], int, str]] = [
     (["encode", "ImportSnapshot", '{"DiskContainer": []}'], 1, "DiskContainer: expected an object, got an array"),
     (["encode", "DescribeVolumes", '{"DryRun": "yes"}'], 1, "DryRun: expected true or false, got a string"),
     (["encode", "DescribeVolumes", '{"MaxResults": 1.5}'], 1, "MaxResults: expected an integer, got a number"),
+    (["encode", "DescribeVolumes", '{"MaxResults": true}'], 1, "MaxResults: expected an integer, got a boolean"),
     (
         ["encode", "DescribeSpotPriceHistory", '{"StartTime": "yesterday"}'],
         1,
@@ -233,7 +234,7 @@ def test_dry_run_is_success_for_call_and_import_snapshot_alike(cli: Run, local: 
     ],
 )
 def test_messages_have_no_double_spaces_repeats_or_python_types(error: Exception, line: str) -> None:
-    assert app._describe(error) == line  # type: ignore[arg-type]
+    assert _messages.describe(error) == line  # type: ignore[arg-type]
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_where(cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
