@@ -125,20 +125,29 @@ def _verify(args: argparse.Namespace) -> bool | str:
     return bundle
 
 
+# The AWS CLI's timeouts are 60 s each, and 0 means none (botocore: a blocking socket).
+# The client takes only positive numbers: "none" is a day, longer than any EC2 answer takes.
+_DEFAULT_TIMEOUT = 60.0
+_NO_TIMEOUT = 86400.0
+
+
+def _timeout(seconds: float | None) -> float:
+    if seconds is None:
+        return _DEFAULT_TIMEOUT
+    return seconds or _NO_TIMEOUT
+
+
 def make_client(args: argparse.Namespace) -> Client:
     """A client configured by the global options, resolved as the AWS CLI does; nothing is sent yet."""
     from ..client.sync import Client
 
     if args.endpoint_url is not None:
         check_endpoint(args.endpoint_url, "--endpoint-url")
-    # The AWS CLI's defaults are 60 s each; 0 means no limit (botocore: a blocking socket).
-    connect = args.cli_connect_timeout if args.cli_connect_timeout is not None else 60.0
-    read = args.cli_read_timeout if args.cli_read_timeout is not None else 60.0
     client = Client(
         region=args.region,
         endpoint_url=args.endpoint_url,
         profile=args.profile,
-        timeout=(connect or None, read or None),
+        timeout=(_timeout(args.cli_connect_timeout), _timeout(args.cli_read_timeout)),
         verify=_verify(args),
     )
     # An endpoint from AWS_ENDPOINT_URL or the profile gets the same check as --endpoint-url.

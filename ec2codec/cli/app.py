@@ -47,11 +47,19 @@ _GROUPS: dict[str, list[tuple[str, dict[str, object]]]] = {
         ("--ca-bundle", {"help": "check TLS certificates against this CA bundle (default: AWS_CA_BUNDLE)"}),
         (
             "--cli-connect-timeout",
-            {"type": not_negative, "metavar": "SECONDS", "help": "connection timeout, 0 for none (default: 60)"},
+            {
+                "type": not_negative,
+                "metavar": "SECONDS",
+                "help": "connection timeout, 0 for none, i.e. a day (default: 60)",
+            },
         ),
         (
             "--cli-read-timeout",
-            {"type": not_negative, "metavar": "SECONDS", "help": "socket read timeout, 0 for none (default: 60)"},
+            {
+                "type": not_negative,
+                "metavar": "SECONDS",
+                "help": "socket read timeout, 0 for none, i.e. a day (default: 60)",
+            },
         ),
     ],
     "output": [

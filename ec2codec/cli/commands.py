@@ -146,7 +146,7 @@ def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def run_call(args: argparse.Namespace) -> int:
-    from .paging import CliPages, paging_conflicts
+    from .paging import pages, paging_conflicts
 
     operation = resolve_operation(args.operation)
     paging = _given(args, PAGING_OPTIONS)
@@ -162,7 +162,7 @@ def run_call(args: argparse.Namespace) -> int:
     with make_client(args) as client:
         try:
             if paged:
-                pages = CliPages(
+                walk = pages(
                     client.call,
                     operation,
                     params,
@@ -170,7 +170,7 @@ def run_call(args: argparse.Namespace) -> int:
                     page_size=args.page_size,
                     starting_token=args.starting_token,
                 )
-                output.emit_pages(operation, pages)
+                output.emit_pages(operation, walk)
             else:
                 output.emit(operation, client.call(operation, params))
         except ServiceError as exc:

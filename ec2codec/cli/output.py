@@ -36,7 +36,7 @@ from ._common import UsageError
 from ._table import format_table
 
 if TYPE_CHECKING:
-    from .paging import CliPages
+    from ..client.compat import PageIterator
 
 __all__ = ["FORMATS", "Output", "compile_query", "format_text", "plain", "resolve_output"]
 
@@ -154,7 +154,7 @@ class Output(NamedTuple):
     def emit(self, title: str, result: Mapping[str, Any] | Any) -> None:
         _write(self.render(title, result))
 
-    def emit_pages(self, title: str, pages: CliPages) -> None:
+    def emit_pages(self, title: str, pages: PageIterator) -> None:
         """Every page of a paginated call: text page by page as pages arrive; json and table merged."""
         if self.format != "text":
             self.emit(title, pages.build_full_result())
@@ -163,14 +163,22 @@ class Output(NamedTuple):
             _write(chunk)
 
 
-def _text_pages(pages: CliPages, search: Callable[[Any], Any]) -> Iterable[str]:
+def _set_path(document: dict[str, Any], expression: str, value: Any) -> None:
+    # botocore.utils.set_value_from_jmespath: a dotted path, dicts created on the way.
+    *parents, last = expression.split(".")
+    for name in parents:
+        document = document.setdefault(name, {})
+    document[last] = value
+
+
+def _text_pages(pages: PageIterator, search: Callable[[Any], Any]) -> Iterable[str]:
     # awscli TextFormatter with a PageIterator: the non-aggregate keys once, then each page's result keys.
-    from .paging import set_path
+    from ..client._jmespath import compile_search
 
     for i, page in enumerate(pages):
         current = pages.non_aggregate_part if i == 0 else {}
         for key in pages.result_keys:
-            set_path(current, key, pages.search(key, page))
+            _set_path(current, key, compile_search(key, "paginator")(page))
         yield format_text(search(plain(current)))
     if pages.resume_token is not None:
         yield format_text(search({"NextToken": {"NextToken": pages.resume_token}}))

@@ -306,7 +306,7 @@ def test_global_options_go_before_or_after_the_command(
         ([], True, (60.0, 60.0)),
         (["--no-verify-ssl"], False, (60.0, 60.0)),
         (["--ca-bundle", "CA"], "CA", (60.0, 60.0)),
-        (["--cli-connect-timeout", "5", "--cli-read-timeout", "0"], True, (5.0, None)),
+        (["--cli-connect-timeout", "5", "--cli-read-timeout", "0"], True, (5.0, 86400.0)),  # 0: none (a day)
         (["AWS_CA_BUNDLE"], "CA", (60.0, 60.0)),  # the variable, as the AWS CLI reads it
     ],
 )

@@ -26,7 +26,9 @@ KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnF
 DEEP = '{"a":' * 100_000 + "1" + "}" * 100_000
 GOOD_XML = str(RESPONSES / "DescribeRegions.xml")
 ERROR_XML = str(RESPONSES / "ImportSnapshot.error.xml")
-# A base64 JSON token that names no input token of DescribeInstances.
+# Tokens as --max-items prints them (base64 JSON), one with a negative item count, one naming no input
+# token of the operation (botocore, and so the client, passes such a key on as a parameter).
+NEGATIVE_TOKEN = "eyJOZXh0VG9rZW4iOiAieCIsICJib3RvX3RydW5jYXRlX2Ftb3VudCI6IC0xfQ=="
 ALIEN_TOKEN = "eyJ4IjogMX0="
 
 # (argv, exit code, a fragment of the one stderr line). Run with keys in the environment and no region.
@@ -88,7 +90,7 @@ OFFLINE: list[tuple[list[str], int, str]] = [
     (["call", "describe-instances", "--no-paginate", "--max-items", "2"], 2, "--no-paginate cannot go with"),
     (["call", "describe-instances", '{"NextToken": "t"}', "--starting-token", "u"], 2, "PARAMS sets NextToken"),
     (["call", "describe-instances", '{"MaxResults": 5}', "--max-items", "3"], 2, "PARAMS sets MaxResults"),
-    (["call", "describe-instances", "--starting-token", ALIEN_TOKEN], 2, "not a token this command printed"),
+    (["call", "describe-instances", "--starting-token", NEGATIVE_TOKEN], 2, "not a token this command printed"),
     (["call", "describe-instances", "--starting-token", "a___b___1"], 2, "not a token this command printed"),
     (["call", "describe-reserved-instances-modifications", "--page-size", "5"], 2, "has no page size"),
     (["call", "describe-instances", "--output", "yaml"], 2, "invalid choice: 'yaml'"),
@@ -193,6 +195,7 @@ LOCAL: list[tuple[list[str], int, str]] = [
         "Waiter SnapshotImported failed: An error occurred (InvalidConversionTaskId)",
     ),
     (["call", "describe-import-snapshot-tasks", "--starting-token", "no-such-token"], 1, "EC2 error "),
+    (["call", "describe-import-snapshot-tasks", "--starting-token", ALIEN_TOKEN], 1, "x: unknown member"),
     (["call", "cancel-import-task", '{"ImportTaskId": 1}'], 1, "expected a string, got an integer"),
 ]
 

@@ -24,7 +24,7 @@ from ec2codec.cli import _table
 from ec2codec.cli.commands import skeleton
 from ec2codec.cli.names import kebab, operation_names, waiter_names
 from ec2codec.cli.output import Output, format_text, plain
-from ec2codec.cli.paging import CliPages
+from ec2codec.cli.paging import pages as cli_pages
 from ec2codec.client.pagination import load_paginator
 
 awscli_text = pytest.importorskip("awscli.text")
@@ -117,7 +117,7 @@ def test_results_print_as_the_aws_cli_prints_them() -> None:
     assert Output("text", None).render("Op", {"A": True, "B": None}) == "True\tNone\n"
 
 
-# -- paging: CliPages against botocore's PageIterator on the same fake service -------------------
+# -- paging: the pages call prints against botocore's PageIterator on the same fake service -------------------
 
 
 def _fake_service(operation: str, pages: list[dict[str, Any]]) -> Any:
@@ -202,7 +202,7 @@ def test_merged_pages_and_resume_tokens_are_botocores(
     theirs = _botocore_pages(_fake_service(operation, pages), operation, **paging)
     expected = theirs.build_full_result()
     mine_call = _fake_service(operation, pages)
-    ours = CliPages(mine_call, operation, {}, **paging)
+    ours = cli_pages(mine_call, operation, {}, **paging)
     assert ours.build_full_result() == expected
     assert list(ours.build_full_result()) == list(expected)  # key order too: it shows in the output
     assert ours.resume_token == theirs.resume_token
@@ -210,7 +210,7 @@ def test_merged_pages_and_resume_tokens_are_botocores(
         return
     # Resuming from the printed token: the same next stretch, the same next token.
     again = _botocore_pages(_fake_service(operation, pages), operation, starting_token=theirs.resume_token, **paging)
-    resumed = CliPages(_fake_service(operation, pages), operation, {}, starting_token=ours.resume_token, **paging)
+    resumed = cli_pages(_fake_service(operation, pages), operation, {}, starting_token=ours.resume_token, **paging)
     assert resumed.build_full_result() == again.build_full_result()
     assert resumed.resume_token == again.resume_token
 
@@ -222,7 +222,7 @@ def test_text_pages_are_the_aws_clis(paged: tuple[str, list[dict[str, Any]]], ma
     theirs = _botocore_pages(_fake_service(operation, pages), operation, max_items=max_items)
     stream = io.StringIO()
     awscli_formatter.TextFormatter(types.SimpleNamespace(query=None))(operation, theirs, stream)
-    ours = CliPages(_fake_service(operation, pages), operation, {}, max_items=max_items)
+    ours = cli_pages(_fake_service(operation, pages), operation, {}, max_items=max_items)
     with pytest.MonkeyPatch.context() as monkeypatch:
         printed = io.StringIO()
         monkeypatch.setattr("sys.stdout", printed)
@@ -233,7 +233,7 @@ def test_text_pages_are_the_aws_clis(paged: tuple[str, list[dict[str, Any]]], ma
 def test_paging_sends_the_page_size_and_stops_at_max_items() -> None:
     pages = [{"Reservations": [1, 2], "NextToken": f"t{i + 1}"} for i in range(5)] + [{"Reservations": [9]}]
     call = _fake_service("DescribeInstances", pages)
-    result = CliPages(call, "DescribeInstances", {"Filters": []}, max_items=3, page_size=2).build_full_result()
+    result = cli_pages(call, "DescribeInstances", {"Filters": []}, max_items=3, page_size=2).build_full_result()
     assert result["Reservations"] == [1, 2, 1]
     assert call.requests == [{"Filters": [], "MaxResults": 2}, {"Filters": [], "MaxResults": 2, "NextToken": "t1"}]
 
