@@ -337,3 +337,21 @@ def test_transport_options_reach_the_http_request(
     assert sent["verify"] == (str(bundle) if verify == "CA" else verify)
     assert sent["timeout"] == timeout
     assert "Unverified HTTPS" not in err
+
+
+def test_wait_returns_once_the_waiter_succeeds_and_prints_nothing(cli: Run, local: Any) -> None:
+    params = json.dumps({"DiskContainer": {"Format": "RAW", "Url": "s3://b/d.raw"}})
+    code, task_id, _ = cli("call", "import-snapshot", params, "--query", "ImportTaskId", "--output", "text")
+    assert code == 0
+    waiting = json.dumps({"ImportTaskIds": [task_id.strip()]})
+    assert cli("wait", "snapshot-imported", waiting, "--delay", "0.05") == (0, "", "")
+    code, out, _ = cli(
+        "call",
+        "describe-import-snapshot-tasks",
+        waiting,
+        "--output",
+        "text",
+        "--query",
+        "ImportSnapshotTasks[0].SnapshotTaskDetail.Status",
+    )
+    assert (code, out) == (0, "completed\n")
