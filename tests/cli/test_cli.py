@@ -355,3 +355,14 @@ def test_wait_returns_once_the_waiter_succeeds_and_prints_nothing(cli: Run, loca
         "ImportSnapshotTasks[0].SnapshotTaskDetail.Status",
     )
     assert (code, out) == (0, "completed\n")
+
+
+def test_the_client_checks_verify_with_its_other_arguments() -> None:
+    from ec2codec.auth.sigv4 import Credentials
+    from ec2codec.client.sync import Client
+    from ec2codec.errors import ValidationError
+
+    keys = Credentials("AKIDEXAMPLE", "secret")
+    with pytest.raises(ValidationError, match="verify: expected True, False or a CA bundle path"):
+        Client("us-east-1", credentials=keys, environ={}, verify=1)  # type: ignore[arg-type]
+    assert Client("us-east-1", credentials=keys, environ={}, verify="/ca.pem").verify == "/ca.pem"
