@@ -1,17 +1,24 @@
-"""The ``ec2codec`` command line: thin argument handling over the public API.
+"""The ``ec2codec`` command line: the parser, the global options, dispatch, and one-line errors with exit codes.
 
 Commands: ``encode`` and ``decode`` (pure codec, no credentials), ``sign``
-(prints the signed HTTP request), ``call`` (sends any operation), ``serve``
+(prints the signed HTTP request), ``call`` (sends any operation, pages like
+the AWS CLI), ``wait`` (the bundled waiters), ``ops`` (lists names), ``serve``
 (the local EC2 import endpoint) and ``import-snapshot`` (the flagship
-workflow, in :mod:`.import_snapshot`). Results are JSON on stdout, timestamps in
-ISO 8601 and blobs in base64, as the AWS CLI prints them.
+workflow). The command modules are :mod:`.commands` and :mod:`.import_snapshot`;
+output formats are :mod:`.output`, error messages :mod:`._messages`.
 
-Exit codes: 0 success; 1 the request was understood but rejected or failed
-(``ValidationError``, ``ParseError``, ``ServiceError``, a transport failure, a
-failed import); 2 the command itself or its configuration is wrong (unknown
-option or operation, unreadable file, malformed JSON, no credentials or
-region). Errors are one line on stderr; ``--debug`` logs the wire traffic,
-secrets redacted, to stderr.
+Global options (``--debug``, ``--region``, ``--output``, ...) go before or after
+the command, as with ``aws``; one that does nothing for the command is refused
+rather than ignored.
+
+Exit codes: 0 success (a DryRun that would have succeeded included); 1 the
+request was made or understood but rejected or failed (``ValidationError``,
+``ParseError``, ``ServiceError``, a transport failure, a failed wait or
+import); 2 the command itself or its configuration is wrong (unknown option,
+operation or waiter, unreadable file, malformed JSON, bad endpoint, no
+credentials or region); 130 interrupted. Errors are one line on stderr, never
+a traceback (``--debug`` adds the traceback of an unexpected one, and logs the
+wire traffic with secrets redacted).
 """
 
 from __future__ import annotations
@@ -19,81 +26,94 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import NoReturn
 
-from ..errors import Error, ModelError, ServiceError, ValidationError
+from ..errors import Error, ValidationError
 from ..server._importtasks import DEFAULT_MAX_TASKS
-from ._common import UsageError, make_client, positive, print_json, read_file, read_params
+from ._common import UsageError, not_negative, port, positive, positive_int
+from ._messages import describe, is_configuration
 
-if TYPE_CHECKING:
-    pass
+# The global options, by group: (flags, dest, argparse keywords).
+_GROUPS: dict[str, list[tuple[str, dict[str, object]]]] = {
+    "connection": [
+        ("--region", {"help": "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)"}),
+        ("--profile", {"help": "shared config/credentials profile (default: AWS_PROFILE or 'default')"}),
+        ("--endpoint-url", {"help": "send requests here instead of the region's EC2 endpoint"}),
+    ],
+    "transport": [
+        ("--no-verify-ssl", {"action": "store_true", "help": "do not check the endpoint's TLS certificate"}),
+        ("--ca-bundle", {"help": "check TLS certificates against this CA bundle (default: AWS_CA_BUNDLE)"}),
+        (
+            "--cli-connect-timeout",
+            {
+                "type": not_negative,
+                "metavar": "SECONDS",
+                "help": "connection timeout, 0 for none, i.e. a day (default: 60)",
+            },
+        ),
+        (
+            "--cli-read-timeout",
+            {
+                "type": not_negative,
+                "metavar": "SECONDS",
+                "help": "socket read timeout, 0 for none, i.e. a day (default: 60)",
+            },
+        ),
+    ],
+    "output": [
+        (
+            "--output",
+            {
+                "choices": ("json", "text", "table"),
+                "help": "json, text or table, as the AWS CLI (default: AWS_DEFAULT_OUTPUT, the profile's, json)",
+            },
+        ),
+        ("--query", {"metavar": "JMESPATH", "help": "print only what this JMESPath expression selects"}),
+    ],
+}
+_DEFAULTS = {"no_verify_ssl": False, "debug": False}
+_PARAMS_HELP = "parameters as JSON text, @file or - for stdin (default: none)"
 
 
-def _checked_operation(name: str) -> str:
-    from ..model.service import bundled_model
+class _Parser(argparse.ArgumentParser):
+    """argparse, with errors raised as one-line UsageErrors instead of usage text and exit.
 
-    if not bundled_model().has_operation(name):
-        raise UsageError(f"unknown operation {name!r} (operation names are CamelCase, e.g. ImportSnapshot)")
-    return name
+    A command's parser takes options and positionals in any order
+    (``call describe-instances --region r '{...}'``): plain argparse binds all
+    positionals at their first run and refuses PARAMS after an option.
+    """
 
+    intermixed = False
+    _mixing = False
 
-def _cmd_encode(args: argparse.Namespace) -> int:
-    from ..protocol.codec import encode
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
 
-    body = encode(_checked_operation(args.operation), read_params(args.params))
-    sys.stdout.write(body.decode("ascii") + "\n")
-    return 0
-
-
-def _cmd_decode(args: argparse.Namespace) -> int:
-    from ..protocol.codec import parse
-
-    operation = _checked_operation(args.operation)
-    print_json(parse(operation, read_file(args.file, "FILE")))
-    return 0
-
-
-def _amz_time(text: str) -> datetime:
-    for layout in ("%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ"):
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if not self.intermixed or self._mixing:
+            return super().parse_known_args(args, namespace)
+        self._mixing = True  # parse_known_intermixed_args calls back here twice
         try:
-            return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    raise UsageError(f"--date must look like 20260101T000000Z or 2026-01-01T00:00:00Z, got {text!r}")
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._mixing = False
 
 
-def _cmd_sign(args: argparse.Namespace) -> int:
-    from urllib.parse import urlsplit
-
-    from ..auth.sigv4 import sign
-    from ..protocol.codec import request
-
-    operation = _checked_operation(args.operation)
-    encoded = request(operation, read_params(args.params))
-    now = _amz_time(args.date) if args.date else None
-    # Region, endpoint (profile settings included) and credentials exactly as
-    # `call` resolves them: the client does it in one place; nothing is sent.
-    with make_client(args) as client:
-        endpoint, credentials = client.endpoint, client.credentials.get()
-    url = encoded.url(endpoint.url)
-    headers = sign(encoded.method, url, encoded.headers, encoded.body, credentials, endpoint.signing_region, now=now)
-    # The layout of fixtures/signed (see tools/build_signed_fixtures.py): LF line
-    # ends, headers sorted by lowercase name, the body exactly, no newline after
-    # it; so `ec2codec sign ... > x.http` is directly comparable with a golden file.
-    lines = [f"{encoded.method} {urlsplit(url).path or '/'} HTTP/1.1"]
-    lines += [f"{name}: {value}" for name, value in sorted(headers.items(), key=lambda h: (h[0].lower(), h[1]))]
-    sys.stdout.write("\n".join(lines) + "\n\n" + encoded.body.decode("ascii"))
-    return 0
-
-
-def _cmd_call(args: argparse.Namespace) -> int:
-    operation = _checked_operation(args.operation)
-    params = read_params(args.params)
-    with make_client(args) as client:
-        print_json(client.call(operation, params))
-    return 0
+def _add_globals(parser: argparse.ArgumentParser, groups: Sequence[str]) -> None:
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="log the wire traffic (secrets redacted)"
+    )
+    for group, options in _GROUPS.items():
+        # Every command parses every global option, so that one that does not apply is
+        # refused by name (see _parse) wherever it stands; help lists only those that apply.
+        section = parser.add_argument_group(group) if group in groups else parser
+        for flag, keywords in options:
+            shown = keywords if group in groups else {**keywords, "help": argparse.SUPPRESS}
+            section.add_argument(flag, default=argparse.SUPPRESS, **shown)  # type: ignore[arg-type]
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -122,7 +142,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     except ValidationError as exc:  # an option out of range, e.g. --request-timeout beyond a day
         raise UsageError("; ".join(f"--{key.replace('_', '-')}: {problem}" for key, problem in exc.problems)) from None
     return 0
@@ -134,53 +154,82 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("connection")
-    group.add_argument("--region", help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, then the profile)")
-    group.add_argument("--profile", help="shared config/credentials profile (default: AWS_PROFILE or 'default')")
-    group.add_argument("--endpoint-url", help="send requests here instead of the region's EC2 endpoint")
-
-
 def _build_parser() -> argparse.ArgumentParser:
+    from . import commands
     from .import_snapshot import add_import_snapshot
+    from .import_snapshot import run as run_import_snapshot
 
-    parser = argparse.ArgumentParser(prog="ec2codec", description="Encode, sign, send and decode Amazon EC2 API calls.")
-    parser.add_argument("--debug", action="store_true", help="log the wire request and response (secrets redacted)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(
+        prog="ec2codec", description="Encode, sign, send and decode Amazon EC2 API calls.", allow_abbrev=False
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    _add_globals(parser, list(_GROUPS))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-        return sub
+    def command(name: str, help_text: str, groups: Sequence[str], run: object) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+        cmd.intermixed = True
+        _add_globals(cmd, groups)
+        cmd.set_defaults(run=run, groups=tuple(groups))
+        return cmd
 
-    params_help = "parameters as JSON text, @file or - for stdin (default: none)"
-    enc = command("encode", "print the form-encoded request body of an operation")
-    enc.add_argument("operation", help="EC2 operation name, e.g. ImportSnapshot")
-    enc.add_argument("params", nargs="?", help=params_help)
-    enc.set_defaults(run=_cmd_encode)
+    enc = command("encode", "print the form-encoded request body of an operation", (), commands.run_encode)
+    enc.add_argument("operation", help="operation, e.g. import-snapshot or ImportSnapshot")
+    enc.add_argument("params", nargs="?", help=_PARAMS_HELP)
 
-    dec = command("decode", "decode an EC2 XML response into JSON")
+    dec = command("decode", "decode an EC2 XML response and print it", ("output",), commands.run_decode)
     dec.add_argument("operation", help="the operation the response answers")
     dec.add_argument("file", help="the response document, or - for stdin")
-    dec.set_defaults(run=_cmd_decode)
 
-    sig = command("sign", "print the SigV4-signed HTTP request of an operation (sends nothing)")
-    sig.add_argument("operation", help="EC2 operation name")
-    sig.add_argument("params", nargs="?", help=params_help)
+    sig = command(
+        "sign",
+        "print the SigV4-signed HTTP request of an operation (sends nothing)",
+        ("connection",),
+        commands.run_sign,
+    )
+    sig.add_argument("operation", help="operation, e.g. describe-regions")
+    sig.add_argument("params", nargs="?", help=_PARAMS_HELP)
     sig.add_argument("--date", help="sign as of this UTC time, e.g. 20260101T000000Z (default: now)")
-    _add_connection_options(sig)
-    sig.set_defaults(run=_cmd_sign)
 
-    cal = command("call", "send an operation to EC2 and print the decoded result")
-    cal.add_argument("operation", help="EC2 operation name")
-    cal.add_argument("params", nargs="?", help=params_help)
-    _add_connection_options(cal)
-    cal.set_defaults(run=_cmd_call)
+    cal = command(
+        "call",
+        "send an operation to EC2 and print the result, every page of it",
+        ("connection", "transport", "output"),
+        commands.run_call,
+    )
+    cal.add_argument("operation", help="operation, e.g. describe-instances or DescribeInstances")
+    cal.add_argument("params", nargs="?", help=_PARAMS_HELP)
+    cal.add_argument("--skeleton", "--generate-cli-skeleton", action="store_true", help="print the PARAMS skeleton")
+    paging = cal.add_argument_group("pagination (operations with a paginator)")
+    paging.add_argument("--max-items", type=positive_int, metavar="N", help="print at most N items, then a NextToken")
+    paging.add_argument("--page-size", type=positive_int, metavar="N", help="ask for N items per request")
+    paging.add_argument("--starting-token", metavar="TOKEN", help="resume from the NextToken a --max-items run printed")
+    paging.add_argument("--no-paginate", action="store_true", help="send one request and print its page as is")
 
-    srv = command("serve", "run the local EC2 import endpoint (ImportSnapshot and its family) until Ctrl-C")
+    wai = command(
+        "wait",
+        "poll until a bundled waiter's state is reached (e.g. instance-running); prints nothing",
+        ("connection", "transport"),
+        commands.run_wait,
+    )
+    wai.add_argument("waiter", help="waiter, e.g. instance-running or InstanceRunning (ec2codec ops --waiters)")
+    wai.add_argument("params", nargs="?", help=_PARAMS_HELP)
+    wai.add_argument("--delay", type=positive, metavar="SECONDS", help="seconds between polls (default: the waiter's)")
+    wai.add_argument("--max-attempts", type=positive_int, metavar="N", help="polls at most (default: the waiter's)")
+
+    ops = command("ops", "list the operations (or waiters) by their command-line names", (), commands.run_ops)
+    ops.add_argument("contains", nargs="?", help="only names containing this text")
+    ops.add_argument("--waiters", action="store_true", help="list the waiters instead")
+    ops.add_argument("--api-names", action="store_true", help="CamelCase API names instead of kebab-case")
+
+    srv = command(
+        "serve", "run the local EC2 import endpoint (ImportSnapshot and its family) until Ctrl-C", (), _cmd_serve
+    )
     srv.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    srv.add_argument("--port", type=int, default=0, help="port (default: any free port, printed at start)")
-    srv.add_argument("--time-scale", type=float, default=30.0, help="seconds an import takes from pending to completed")
+    srv.add_argument("--port", type=port, default=0, help="port (default: any free port, printed at start)")
+    srv.add_argument(
+        "--time-scale", type=positive, default=30.0, help="seconds an import takes from pending to completed"
+    )
     # The timeout's default lives in ec2codec.server, which this module does not import until `serve` runs.
     srv.add_argument(
         "--request-timeout",
@@ -193,54 +242,105 @@ def _build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_TASKS,
         help=f"import tasks kept; ImportSnapshot beyond is ResourceLimitExceeded (default: {DEFAULT_MAX_TASKS})",
     )
-    srv.set_defaults(run=_cmd_serve)
 
-    imp = command("import-snapshot", "import a VHD, VMDK or RAW disk image from S3 as an EBS snapshot")
+    imp = command(
+        "import-snapshot",
+        "import a VHD, VMDK or RAW disk image from S3 as an EBS snapshot, or wait for an import",
+        ("connection", "transport", "output"),
+        run_import_snapshot,
+    )
     add_import_snapshot(imp)
-    _add_connection_options(imp)
     return parser
 
 
-def _describe(exc: Error) -> str:
-    if isinstance(exc, ValidationError):
-        problems = "; ".join(f"{path}: {msg}" if path else msg for path, msg in exc.problems)
-        return f"invalid parameters for {exc.operation}: {problems}"
-    if isinstance(exc, ServiceError):
-        request_id = f" (request id {exc.request_id})" if exc.request_id else ""
-        return f"EC2 error {exc.code}: {' '.join(exc.message.split())}{request_id}"
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+def _version() -> str:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mine = version("ec2codec")
+    except PackageNotFoundError:
+        mine = "unknown"
+    return f"ec2codec/{mine} Python/{platform.python_version()} {platform.system()}/{platform.release()}"
 
 
-def _is_configuration(exc: Error) -> bool:
-    from ..auth.credentials.chain import CredentialsError
-    from ..client.endpoints import EndpointError
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = _build_parser().parse_args(argv)
+    allowed = {dest.lstrip("-").replace("-", "_") for group in args.groups for dest, _ in _GROUPS[group]}
+    for options in _GROUPS.values():
+        for flag, _ in options:
+            dest = flag.lstrip("-").replace("-", "_")
+            if dest in vars(args) and dest not in allowed:
+                raise UsageError(f"{flag} does not apply to {args.command}")
+            if dest not in vars(args):
+                setattr(args, dest, _DEFAULTS.get(dest))
+    args.debug = getattr(args, "debug", False)
+    return args
 
-    return isinstance(exc, (ModelError, CredentialsError, EndpointError))
+
+def _run(args: argparse.Namespace) -> int:
+    if args.no_verify_ssl:
+        # As the AWS CLI, which warns once in its docs rather than on every request.
+        warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+    code: int = args.run(args)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _build_parser().parse_args(argv)
+    try:
+        args = _parse(argv)
+    except UsageError as exc:
+        _usage(exc)
+        return 2
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else 0
     logger = logging.getLogger("ec2codec")
     handler = logging.StreamHandler(sys.stderr)
     saved = logger.level, logger.propagate
-    if getattr(args, "debug", False):
+    if args.debug:
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         logger.propagate = False  # one copy on stderr, whatever the root logger does
     try:
-        code: int = args.run(args)
+        with warnings.catch_warnings():
+            return _run(args)
     except UsageError as exc:
-        print(f"ec2codec: error: {exc}", file=sys.stderr)
+        _usage(exc)
         return 2
     except Error as exc:
-        print(f"ec2codec: {_describe(exc)}", file=sys.stderr)
-        return 2 if _is_configuration(exc) else 1
+        print(f"ec2codec: {describe(exc)}", file=sys.stderr)
+        return 2 if is_configuration(exc) else 1
     except KeyboardInterrupt:
         print("ec2codec: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (`| head`): nothing left to say, as the AWS CLI
+        return 0
+    except RecursionError:
+        print("ec2codec: error: the input nests too deeply", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: still one line, and the traceback with --debug
+        if args.debug:
+            logging.getLogger("ec2codec").exception("unexpected error")
+        print(f"ec2codec: unexpected error {type(exc).__name__}: {exc} (--debug shows where)", file=sys.stderr)
+        return 1
     finally:
         # main() may run many times in one process (tests, embedding): leave logging as found.
         logger.removeHandler(handler)
         logger.level, logger.propagate = saved
-    return code
+
+
+def _usage(exc: UsageError) -> None:
+    # One line, whatever the message held (a JMESPath error draws a caret under the expression).
+    print(f"ec2codec: error: {' '.join(str(exc).split())}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

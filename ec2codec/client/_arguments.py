@@ -92,6 +92,9 @@ def check_client_arguments(
         value = arguments[name]
         if value is not None and not callable(value):
             problems.append((name, f"expected a callable, got {type(value).__name__}"))
+    verify = arguments["verify"]
+    if not isinstance(verify, (bool, str)):
+        problems.append(("verify", f"expected True, False or a CA bundle path (str), got {type(verify).__name__}"))
     model = arguments["model"]
     if model is not None:
         from ..protocol.codec import Model

@@ -118,9 +118,11 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
     shared-file profile). ``credentials`` is fixed :class:`Credentials` or a
     :class:`CredentialProvider`, asked before every attempt. ``timeout`` is
     ``(connect, read)`` seconds or one number for both. ``now`` returns the
-    aware UTC time (the real clock by default). Every argument is checked
-    here: a wrong one is a ValidationError naming each problem. One client may
-    be shared between threads as far as ``requests.Session`` may.
+    aware UTC time (the real clock by default). ``verify`` checks the server's
+    TLS certificate (False: not at all; a path: against that CA bundle), as
+    botocore's ``verify=``. Every argument is checked here: a wrong one is a
+    ValidationError naming each problem. One client may be shared between
+    threads as far as ``requests.Session`` may.
     """
 
     # The positional order is public API: region first, as boto3's region_name.
@@ -142,6 +144,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         sleep: Callable[[float], object] = time.sleep,
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
+        verify: bool | str = True,
     ) -> None:
         check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
@@ -153,6 +156,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         self.credentials: CredentialProvider = resolve_credentials_provider(credentials, profile, env, self._now)
         self.max_attempts = max_attempts
         self.timeout = timeout
+        self.verify = verify
         self.clock_offset = timedelta(0)
         self._service = model.service if model is not None else bundled_model()
         self._token_factory = token_factory or uuid4_token
@@ -271,6 +275,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
                 headers=headers,
                 stream=True,
                 timeout=self.timeout,
+                verify=self.verify,
                 allow_redirects=False,  # a redirected POST would turn into a GET
             )
         except _TRANSPORT as exc:

@@ -1,4 +1,9 @@
-"""The command line: every command, its output format, and its exit codes (0 ok, 1 rejected, 2 usage)."""
+"""The command line: every command, its output, and its exit codes (0 ok, 1 rejected, 2 usage).
+
+Bad input of every kind is in test_cli_errors.py, output formats and paging against the AWS CLI's own
+code in test_cli_output.py, against ``aws ec2`` itself in test_cli_awscli.py, import-snapshot in
+test_cli_import.py.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,8 @@ from typing import Any
 
 import pytest
 
-import ec2codec
 from ec2codec.cli.app import main
+from tests.cli.conftest import Run
 from tests.conftest import tool
 from tests.goldens import FIXTURES, loads
 
@@ -22,28 +27,18 @@ RESPONSES = FIXTURES / "responses"
 KEYS = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """No AWS configuration from the machine running the tests leaks in."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return monkeypatch
-
-
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_encode_prints_the_golden_body(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "encode", "ImportSnapshot", f"@{REQUESTS / 'ImportSnapshot.params.json'}")
+@pytest.mark.parametrize("params", sorted(REQUESTS.glob("*.params.json")), ids=lambda p: p.name)
+def test_encode_prints_exactly_the_golden_body(capsys: pytest.CaptureFixture[str], params: Path) -> None:
+    operation = json.loads(params.read_text("utf-8")).get("Action") or params.name.split(".")[0].split("-")[0]
+    code, out, err = run(capsys, "encode", operation, f"@{params}")
     assert (code, err) == (0, "")
-    assert out.encode() == (REQUESTS / "ImportSnapshot.body").read_bytes().rstrip(b"\n") + b"\n"
+    assert out.encode() == params.with_name(params.name.replace(".params.json", ".body")).read_bytes()
 
 
 def test_encode_reads_params_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,47 +47,60 @@ def test_encode_reads_params_from_stdin(capsys: pytest.CaptureFixture[str], monk
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"ImportTaskId": "import-snap-1"}'))
     code, out, _ = run(capsys, "encode", "CancelImportTask", "-")
     assert code == 0
-    assert out == "Action=CancelImportTask&Version=2016-11-15&ImportTaskId=import-snap-1\n"
+    assert out == "Action=CancelImportTask&Version=2016-11-15&ImportTaskId=import-snap-1"
 
 
-@pytest.mark.parametrize(
-    ("argv", "code", "message"),
-    [
-        (["encode", "ImportSnapshot", "{not json"], 2, "PARAMS is not valid JSON"),
-        (["encode", "ImportSnapshot", "[1, 2]"], 2, "PARAMS must be a JSON object"),
-        (["encode", "ImportSnapshot", "@no/such/file.json"], 2, "cannot read PARAMS no/such/file.json"),
-        (["encode", "NoSuchOperation", "{}"], 2, "unknown operation 'NoSuchOperation'"),
-        (["encode", "import_snapshot", "{}"], 2, "unknown operation 'import_snapshot'"),
-        (["decode", "ImportSnapshot", "no/such/file.xml"], 2, "cannot read FILE"),
-        (
-            ["encode", "CancelImportTask", '{"ImportTaskId": 5}'],
-            1,
-            "invalid parameters for CancelImportTask: ImportTaskId: expected str, got int",
-        ),
-        (["encode", "CancelImportTask", '{"Bogus": 1}'], 1, "Bogus"),
-    ],
-)
-def test_bad_input_is_one_line_on_stderr(
-    capsys: pytest.CaptureFixture[str], argv: list[str], code: int, message: str
-) -> None:
-    got, out, err = run(capsys, *argv)
-    assert (got, out) == (code, "")
-    assert message in err
-    assert err.count("\n") == 1 and err.startswith("ec2codec: ")
+@pytest.mark.parametrize("name", ["cancel-import-task", "CancelImportTask"])
+def test_operations_go_by_kebab_or_api_name(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, out, _ = run(capsys, "encode", name, '{"ImportTaskId": "import-snap-1"}')
+    assert (code, out) == (0, "Action=CancelImportTask&Version=2016-11-15&ImportTaskId=import-snap-1")
+
+
+def test_ops_lists_every_operation_and_waiter(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ops")
+    names = out.splitlines()
+    assert code == 0 and len(names) == 765
+    assert {"describe-instances", "import-snapshot", "describe-vpc-endpoint-connection-notifications"} <= set(names)
+    assert run(capsys, "ops", "--api-names", "importsnap")[1] == "DescribeImportSnapshotTasks\nImportSnapshot\n"
+    code, out, _ = run(capsys, "ops", "--waiters")
+    assert len(out.splitlines()) == 43 and "instance-running" in out.splitlines()
+
+
+def test_skeleton_prints_the_params_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "call", "cancel-import-task", "--skeleton")
+    assert (code, err) == (0, "")
+    assert out == '{\n    "CancelReason": "",\n    "DryRun": true,\n    "ImportTaskId": ""\n}\n'
+    assert json.loads(run(capsys, "call", "describe-regions", "--generate-cli-skeleton")[1]) == {
+        "RegionNames": [""],
+        "Filters": [{"Name": "", "Values": [""]}],
+        "DryRun": True,
+        "AllRegions": True,
+    }
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("ec2codec/") and " Python/" in out
 
 
 SUCCESS_DOCUMENTS = sorted(p.stem for p in RESPONSES.glob("*.xml") if b"<Errors>" not in p.read_bytes())
 
 
 @pytest.mark.parametrize("name", SUCCESS_DOCUMENTS)
-def test_decode_prints_the_parsed_json(capsys: pytest.CaptureFixture[str], name: str) -> None:
+def test_decode_prints_what_the_aws_cli_prints(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    # The golden .json is botocore's parse; the AWS CLI prints it without ResponseMetadata, four-space
+    # indented, timestamps in ISO 8601 (v2, or v1 with cli_timestamp_format = iso8601), blobs in base64.
+    # Members come in document order (botocore's are in model order), so the comparison is as JSON.
     operation = name.split(".", maxsplit=1)[0]
     code, out, err = run(capsys, "decode", operation, str(RESPONSES / f"{name}.xml"))
     assert (code, err) == (0, "")
-    printed = json.loads(out)
-    expected = ec2codec.parse(operation, (RESPONSES / f"{name}.xml").read_bytes())
-    assert printed == json.loads(json.dumps(expected, default=_as_cli_prints))
-    assert expected == loads((RESPONSES / f"{name}.json").read_text("utf-8"))
+    expected = loads((RESPONSES / f"{name}.json").read_text("utf-8"))
+    expected.pop("ResponseMetadata", None)
+    if expected == {}:
+        assert out == ""
+        return
+    assert json.loads(out) == json.loads(json.dumps(expected, default=_as_cli_prints))
+    assert out == json.dumps(json.loads(out), indent=4, ensure_ascii=False) + "\n"
 
 
 def _as_cli_prints(value: Any) -> str:
@@ -101,11 +109,13 @@ def _as_cli_prints(value: Any) -> str:
     return str(value.isoformat())
 
 
-def test_decode_prints_iso_timestamps(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "decode", "DescribeSnapshots", str(RESPONSES / "DescribeSnapshots.xml"))
-    assert code == 0
-    start = json.loads(out)["Snapshots"][0]["StartTime"]
-    assert start.endswith("+00:00") and "T" in start
+def test_decode_prints_iso_timestamps_and_queries(capsys: pytest.CaptureFixture[str]) -> None:
+    document = str(RESPONSES / "DescribeSnapshots.xml")
+    code, out, _ = run(capsys, "decode", "DescribeSnapshots", document, "--query", "Snapshots[0].StartTime")
+    assert (code, out) == (0, '"2024-05-01T12:00:00.123000+00:00"\n')
+    query = "Snapshots[].[SnapshotId,VolumeSize]"
+    code, out, _ = run(capsys, "decode", "describe-snapshots", document, "--output", "text", "--query", query)
+    assert (code, out) == (0, "snap-0f1e2d3c4b5a69788\t30\n")
 
 
 def test_decode_of_an_error_document_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,7 +128,7 @@ def test_decode_of_garbage_is_a_parse_error(capsys: pytest.CaptureFixture[str], 
     bad = tmp_path / "bad.xml"
     bad.write_bytes(b"<ImportSnapshotResponse><unclosed>")
     code, _, err = run(capsys, "decode", "ImportSnapshot", str(bad))
-    assert code == 1 and "ParseError" in err
+    assert code == 1 and err.startswith("ec2codec: unreadable response: ")
 
 
 SIGNED = FIXTURES / "signed"
@@ -173,26 +183,16 @@ def test_sign_rejects_a_bad_date(capsys: pytest.CaptureFixture[str], clean_env: 
     assert code == 2 and "--date must look like" in err
 
 
-COMMANDS = ["encode", "decode", "sign", "call", "serve", "import-snapshot"]
+COMMANDS = ["encode", "decode", "sign", "call", "wait", "ops", "serve", "import-snapshot"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main([*command, "--help"])
-    assert exit_.value.code == 0
+    assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: ec2codec")
     if not command:
         assert all(c in out for c in COMMANDS)
-
-
-def test_unknown_command_and_missing_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["frobnicate"], ["encode"], ["import-snapshot", "--url", "s3://b/k"]):
-        with pytest.raises(SystemExit) as exit_:
-            main(argv)
-        assert exit_.value.code == 2
-    assert "error" in capsys.readouterr().err
 
 
 def test_console_entry_point_runs_as_a_module() -> None:
@@ -204,20 +204,10 @@ def test_console_entry_point_runs_as_a_module() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Action=CancelImportTask&Version=2016-11-15&")
+    assert done.stdout == (REQUESTS / "CancelImportTask.body").read_text()
 
 
 # --- commands that talk to an endpoint: LocalEC2, started by the tests on 127.0.0.1 ---------------
-
-
-@pytest.fixture
-def local(clean_env: pytest.MonkeyPatch) -> Any:
-    from ec2codec.server.testing import LocalEC2
-
-    with LocalEC2(time_scale=0.4) as ec2:
-        for name, value in ec2.env().items():
-            clean_env.setenv(name, value)
-        yield ec2
 
 
 def test_call_prints_the_decoded_result(capsys: pytest.CaptureFixture[str], local: Any) -> None:
@@ -259,69 +249,6 @@ def test_debug_logs_the_wire_without_secrets(capsys: pytest.CaptureFixture[str],
     assert "Signature=***" in err
 
 
-def test_import_snapshot_waits_and_prints_the_snapshot(capsys: pytest.CaptureFixture[str], local: Any) -> None:
-    argv = ["import-snapshot", "--bucket", "b", "--key", "disk.vmdk", "--format", "vmdk", "--tag", "Name=x"]
-    code, out, err = run(capsys, *argv, "--description", "d", "--wait", "--poll", "0.05")
-    assert code == 0, err
-    task = json.loads(out)
-    detail = task["SnapshotTaskDetail"]
-    assert (detail["Status"], detail["Format"]) == ("completed", "VMDK")
-    assert detail["UserBucket"] == {"S3Bucket": "b", "S3Key": "disk.vmdk"}
-    assert task["Tags"] == [{"Key": "Name", "Value": "x"}]
-    assert f"snapshot {detail['SnapshotId']} is ready" in err
-    # The bar saw the task active, then finished (how many steps in between depends on machine load).
-    assert "100%" in err and "active: " in err and "completed" in err
-
-
-def test_import_snapshot_without_wait_prints_the_task(capsys: pytest.CaptureFixture[str], local: Any) -> None:
-    code, out, _ = run(capsys, "import-snapshot", "--url", "s3://b/disk.vhd", "--format", "VHD")
-    assert code == 0
-    assert json.loads(out)["ImportTaskId"].startswith("import-snap-")
-
-
-def test_import_snapshot_no_progress_prints_each_change(capsys: pytest.CaptureFixture[str], local: Any) -> None:
-    argv = ["import-snapshot", "--url", "s3://b/d.raw", "--format", "raw", "--wait", "--no-progress", "--poll", "0.05"]
-    code, _, err = run(capsys, *argv)
-    assert code == 0
-    assert ": active " in err and ": completed" in err and "|" not in err  # one line per change, no bar
-
-
-def test_import_snapshot_dry_run(capsys: pytest.CaptureFixture[str], local: Any) -> None:
-    code, out, err = run(capsys, "import-snapshot", "--url", "s3://b/d.raw", "--format", "RAW", "--dry-run")
-    assert (code, out) == (0, "")
-    assert "would have succeeded" in err
-
-
-def test_import_snapshot_refused_by_ec2_exits_1(capsys: pytest.CaptureFixture[str], local: Any) -> None:
-    code, _, err = run(capsys, "import-snapshot", "--url", "ftp://b/d.raw", "--format", "RAW")
-    assert code == 1 and err.startswith("ec2codec: EC2 error ")
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--format", "VHD"], "either as --url or as --bucket and --key"),
-        (["--format", "VHD", "--url", "s3://b/k", "--bucket", "b"], "either as --url or as --bucket and --key"),
-        (["--format", "VHD", "--bucket", "b"], "--bucket and --key go together"),
-        (["--format", "VHD", "--url", "s3://b/k", "--tag", "novalue"], "--tag wants KEY=VALUE"),
-        (["--format", "VHD", "--url", "s3://b/k", "--local", "--endpoint-url", "http://x"], "--local replaces"),
-    ],
-)
-def test_import_snapshot_flag_errors_exit_2(
-    capsys: pytest.CaptureFixture[str], clean_env: pytest.MonkeyPatch, argv: list[str], message: str
-) -> None:
-    code, _, err = run(capsys, "import-snapshot", *argv)
-    assert code == 2 and message in err
-
-
-def test_import_snapshot_local_runs_the_whole_flow(capsys: pytest.CaptureFixture[str], clean_env: Any) -> None:
-    argv = ["import-snapshot", "--local", "--time-scale", "0.3", "--url", "s3://b/d.vhd", "--format", "VHD", "--wait"]
-    code, out, err = run(capsys, *argv)
-    assert code == 0, err
-    assert json.loads(out)["SnapshotTaskDetail"]["SnapshotId"].startswith("snap-")
-    assert "started the local EC2 endpoint at http://127.0.0.1:" in err
-
-
 def test_serve_answers_signed_requests_until_interrupted() -> None:
     import signal
 
@@ -351,3 +278,91 @@ def test_serve_answers_signed_requests_until_interrupted() -> None:
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=30) == 0
+
+
+# --- global options: anywhere on the line, and into the client ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--region", "us-east-1", "--output", "text", "call", "describe-import-snapshot-tasks"],
+        ["call", "describe-import-snapshot-tasks", "--region", "us-east-1", "--output", "text"],
+        ["--output", "text", "call", "--region", "us-east-1", "describe-import-snapshot-tasks", "{}"],
+        ["call", "describe-import-snapshot-tasks", "--debug", "{}", "--output", "text"],
+    ],
+)
+def test_global_options_go_before_or_after_the_command(
+    capsys: pytest.CaptureFixture[str], local: Any, argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, "")  # text of {"ImportSnapshotTasks": []} is nothing at all
+    assert ("Action=DescribeImportSnapshotTasks" in err) == ("--debug" in argv)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ([], True, (60.0, 60.0)),
+        (["--no-verify-ssl"], False, (60.0, 60.0)),
+        (["--ca-bundle", "CA"], "CA", (60.0, 60.0)),
+        (["--cli-connect-timeout", "5", "--cli-read-timeout", "0"], True, (5.0, 86400.0)),  # 0: none (a day)
+        (["AWS_CA_BUNDLE"], "CA", (60.0, 60.0)),  # the variable, as the AWS CLI reads it
+    ],
+)
+def test_transport_options_reach_the_http_request(
+    cli: Run, clean_env: pytest.MonkeyPatch, tmp_path: Path, case: tuple[list[str], Any, Any]
+) -> None:
+    import responses
+
+    from tests.client_support import regions_document
+
+    flags, verify, timeout = case
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not read by the mock\n")
+    flags = [str(bundle) if flag == "CA" else flag for flag in flags]
+    if flags == ["AWS_CA_BUNDLE"]:
+        clean_env.setenv("AWS_CA_BUNDLE", str(bundle))
+        flags = []
+    for name, value in KEYS.items():
+        clean_env.setenv(name, value)
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests' own bundle variables stand in for True
+        clean_env.delenv(name, raising=False)
+    endpoint = "https://ec2.example.test/"
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, endpoint, body=regions_document())
+        code, _, err = cli("call", "describe-regions", "--region", "us-east-1", "--endpoint-url", endpoint, *flags)
+        assert code == 0, err
+        sent = mock.calls[0].request.req_kwargs
+    assert sent["verify"] == (str(bundle) if verify == "CA" else verify)
+    assert sent["timeout"] == timeout
+    assert "Unverified HTTPS" not in err
+
+
+def test_wait_returns_once_the_waiter_succeeds_and_prints_nothing(cli: Run, local: Any) -> None:
+    params = json.dumps({"DiskContainer": {"Format": "RAW", "Url": "s3://b/d.raw"}})
+    code, task_id, _ = cli("call", "import-snapshot", params, "--query", "ImportTaskId", "--output", "text")
+    assert code == 0
+    waiting = json.dumps({"ImportTaskIds": [task_id.strip()]})
+    assert cli("wait", "snapshot-imported", waiting, "--delay", "0.05") == (0, "", "")
+    code, out, _ = cli(
+        "call",
+        "describe-import-snapshot-tasks",
+        waiting,
+        "--output",
+        "text",
+        "--query",
+        "ImportSnapshotTasks[0].SnapshotTaskDetail.Status",
+    )
+    assert (code, out) == (0, "completed\n")
+
+
+def test_the_client_checks_verify_with_its_other_arguments() -> None:
+    from ec2codec.auth.sigv4 import Credentials
+    from ec2codec.client.sync import Client
+    from ec2codec.errors import ValidationError
+
+    keys = Credentials("AKIDEXAMPLE", "secret")
+    with pytest.raises(ValidationError, match="verify: expected True, False or a CA bundle path"):
+        Client("us-east-1", credentials=keys, environ={}, verify=1)  # type: ignore[arg-type]
+    assert Client("us-east-1", credentials=keys, environ={}, verify="/ca.pem").verify == "/ca.pem"

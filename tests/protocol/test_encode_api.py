@@ -212,10 +212,13 @@ def test_cli_encode(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "ec2codec", "encode", "ImportSnapshot"]
     ok = subprocess.run([*run, f"@{params}"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert ok.returncode == 0
-    assert ok.stdout.encode() == (FIXTURES / "requests" / "ImportSnapshot.body").read_bytes() + b"\n"
+    assert ok.stdout.encode() == (FIXTURES / "requests" / "ImportSnapshot.body").read_bytes()  # exactly, no newline
     bad_json = subprocess.run([*run, "{nope"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert bad_json.returncode == 2
     assert bad_json.stderr.startswith("ec2codec: error: PARAMS is not valid JSON")
     invalid = subprocess.run([*run, '{"DryRun": 1}'], capture_output=True, text=True, cwd=ROOT, check=False)
     assert invalid.returncode == 1
-    assert invalid.stderr == "ec2codec: invalid parameters for ImportSnapshot: DryRun: expected bool, got int\n"
+    assert (
+        invalid.stderr
+        == "ec2codec: invalid parameters for ImportSnapshot: DryRun: expected true or false, got an integer\n"
+    )
