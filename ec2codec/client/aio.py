@@ -137,10 +137,13 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         sleep: AsyncSleep = asyncio.sleep,
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
+        verify: bool | str = True,
     ) -> None:
         check_client_arguments(
             locals(), aiohttp.ClientSession, client="AsyncClient", session="an aiohttp.ClientSession"
         )
+        self.verify = verify
+        self._ssl = _ssl_option(verify)
         if sleep is _BLOCKING_SLEEP:  # it would block the loop, and returns nothing to await
             raise ValidationError("AsyncClient", [("sleep", "expected a coroutine function such as asyncio.sleep")])
         self.max_attempts = max_attempts
@@ -265,6 +268,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 headers=headers,
                 timeout=self._client_timeout,
                 allow_redirects=False,  # a redirected POST would turn into a GET
+                ssl=self._ssl,
             ) as response:
                 date = response.headers.get("Date")
                 try:
@@ -368,3 +372,17 @@ def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading:
     error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
     error.__cause__ = exc
     return error
+
+
+def _ssl_option(verify: bool | str) -> Any:
+    """aiohttp's ``ssl=`` for botocore's ``verify=``: True as usual, False no check, a path: that CA bundle."""
+    if verify is True:
+        return True
+    if verify is False:
+        return False
+    import ssl
+
+    try:
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValidationError("AsyncClient", [("verify", f"cannot read the CA bundle {verify}: {exc}")]) from None

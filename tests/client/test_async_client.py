@@ -494,3 +494,17 @@ def test_the_debug_log_shows_no_secret(caplog: pytest.LogCaptureFixture) -> None
     _assert_redacted(caplog.text)
     assert ec2.credentials.secret_key not in caplog.text
     assert PRESIGNING_CREDS.secret_key not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("verify", "problem"),
+    [(True, None), (False, None), ("/nonexistent/ca.pem", "cannot read the CA bundle"), (3, "expected True, False")],
+)
+def test_verify_as_the_sync_client_takes_it(verify: Any, problem: str | None) -> None:
+    creds = ec2codec.Credentials("AKIDEXAMPLE", "secret")
+    if problem is None:
+        client = ec2codec.AsyncClient("us-east-1", "http://127.0.0.1:9", creds, verify=verify)
+        assert client.verify is verify
+        return
+    with pytest.raises(ec2codec.ValidationError, match=problem):
+        ec2codec.AsyncClient("us-east-1", "http://127.0.0.1:9", creds, verify=verify)
