@@ -173,6 +173,13 @@ def scan_prolog(data: bytes, pos: int = 0) -> Root | int:
     with them: whether a body comes whole or in pieces, and however often the
     pieces are scanned, the answer is the same.
     """
+    if pos == 0:
+        plain = _regex(_PLAIN_HEAD).match(data, 0, MAX_HEAD)  # endpos: no copy of a big body
+        if plain is not None:
+            end = plain.end()
+            cut = plain.span(2)
+            head = data[:end] if cut[0] < 0 else data[: cut[0]] + data[cut[1] : end]
+            return Root(plain.group(1).decode("ascii"), head, end)
     if len(data) > MAX_HEAD:
         data = data[:MAX_HEAD]
     found = _scan(data, pos)
@@ -183,12 +190,6 @@ def scan_prolog(data: bytes, pos: int = 0) -> Root | int:
 
 def _scan(data: bytes, pos: int) -> Root | int:
     if pos == 0:
-        plain = _regex(_PLAIN_HEAD).match(data)
-        if plain is not None:
-            end = plain.end()
-            cut = plain.span(2)
-            head = data[:end] if cut[0] < 0 else data[: cut[0]] + data[cut[1] : end]
-            return Root(plain.group(1).decode("ascii"), head, end)
         if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] == b"\x00\x00\xfe\xff":
             raise ParseError("response body is not UTF-8 (it starts with a UTF-16 or UTF-32 byte-order mark)")
         if data.startswith(_BOM):
