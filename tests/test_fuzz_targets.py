@@ -97,6 +97,7 @@ def test_stream_inputs_round_trip() -> None:
         ("stream", b"\x20" + b'<ImportSnapshotResponse xmlns="&nope;"/>'),
         ("decode_request", b"Action=CancelImportTask&Version=2016-11-15&ImportTaskId=x"),
         ("decode_request", b"Action=CancelImportTask&Version=2016-11-15&ImportTaskId=x&ImportTaskId=y"),
+        ("decode_request", b"Action=DescribeSpotPriceHistory&Version=2016-11-15&EndTime=0027-11-27T22%3A00%3A00Z"),
         ("verify", b"GET /?X-Amz-Signature=0 HTTP/1.1\nHost: [::1\n\n"),
         ("verify", b"POST / HTTP/1.1\r\nAuthorization: AWS4-HMAC-SHA256 x\r\n\r\nbody"),
     ],
