@@ -337,9 +337,10 @@ class ResponseParser:
         self._decoder = decoder_for(service_of(model), operation)
         self._guard = TreeGuard(limits or DEFAULT_LIMITS)
         self._status = status
-        self._head = bytearray()  # bytes received before the root start tag is complete
-        self._scan_at = 0  # where scan_prolog resumes in _head
-        self._scanned = 0  # len(_head) at the last scan
+        self._head: list[bytes] = []  # chunks received before the root start tag is complete
+        self._held = 0  # their total size
+        self._scanned = -1  # the size at the last scan of the head
+        self._scan_at = 0  # where scan_prolog resumes in the head
         self._parser: etree.XMLPullParser | None = None
         self._root: Element | None = None
         self._pending: Pending = {}
@@ -352,11 +353,8 @@ class ResponseParser:
         """Parse the next piece of the body (bytes, or str to be encoded as UTF-8)."""
         if self._state != "open":
             raise ParseError(f"ResponseParser.feed() called after the parser was {self._state}")
-        self._feeding(chunk, final=False)
-
-    def _feeding(self, chunk: bytes | bytearray | memoryview | str, *, final: bool) -> None:
         try:
-            self._feed(_as_bytes(chunk), final)
+            self._feed(_as_bytes(chunk))
         except BaseException as exc:
             self._state = "failed"
             self._release()
@@ -371,7 +369,8 @@ class ResponseParser:
             raise ParseError(f"ResponseParser.close() called after the parser was {self._state}")
         if self._parser is None:
             # The head _feed held back is parsed as feed() would have: a syntax error in it is not a truncation.
-            self._feeding(b"", final=True)
+            self._scanned = -1
+            self.feed(b"")
         self._state = "closed"
         try:
             return self._close()
@@ -383,31 +382,32 @@ class ResponseParser:
         finally:
             self._release()
 
-    def _feed(self, data: bytes, final: bool) -> None:
+    def _feed(self, data: bytes) -> None:
         self._fed += len(data)
         self._guard.take(data, self._fed)
         if self._parser is not None:
             self._push(data)
             return
-        self._head += data
+        self._head.append(data)
+        self._held += len(data)
         # Scan again only once the head has doubled or reached MAX_HEAD (and at
         # close): scan_prolog's answer depends on the first MAX_HEAD bytes alone
         # and never changes once given, so scanning later finds the same root or
         # error, and a head arriving byte by byte costs linear time, not quadratic.
-        size = len(self._head)
-        if final or size >= 2 * self._scanned or size >= MAX_HEAD:
+        if self._held >= 2 * self._scanned or self._held >= MAX_HEAD:
             self._begin()
 
     def _begin(self) -> None:
         """Scan the head; once the root start tag is complete, start lxml on the document so far."""
-        head = bytes(self._head)
+        head = self._head[0] if len(self._head) == 1 else b"".join(self._head)
+        self._head = [head]
         found = scan_prolog(head, self._scan_at)  # resumes at the unfinished construct
         self._scanned = len(head)
         if not isinstance(found, Root):
             self._scan_at = found
             return
         self._start(found)
-        self._head = bytearray()
+        self._head, self._held = [], 0
         self._push(found.head + head[found.end :])
 
     def _start(self, found: Root) -> None:
@@ -439,7 +439,7 @@ class ResponseParser:
 
     def _close(self) -> dict[str, Any]:
         if self._parser is None:
-            return self._decoder.empty(bytes(self._head), self._status)
+            return self._decoder.empty(b"".join(self._head), self._status)
         root = self._parser.close()
         self._guard.check(root)
         return self._decoder.finish(root, self._pending, self._status)
@@ -448,7 +448,7 @@ class ResponseParser:
         self._parser = None
         self._root = None
         self._pending = {}
-        self._head = bytearray()
+        self._head, self._held = [], 0
 
 
 def parse_response(
