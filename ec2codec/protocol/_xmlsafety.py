@@ -5,6 +5,10 @@ before libxml2 sees it. :func:`scan_prolog` reads the bytes in front of the root
 element itself and rejects any ``<!DOCTYPE`` (or other ``<!`` declaration): no
 DTD means no entity can be declared, so billion-laughs, quadratic blow-up and
 external entities (file or network) are impossible, not merely switched off.
+Its answer depends on the first :data:`MAX_HEAD` bytes alone and never changes
+once given, so a body parsed whole and the same body fed in any chunks are
+judged alike. The only bytes it keeps from libxml2 are a default namespace
+declaration whose value is a plain URI that libxml2 is known to accept.
 The lxml parsers are still built with ``resolve_entities=False``,
 ``no_network=True``, ``load_dtd=False`` and ``huge_tree=False`` as a second wall;
 the last keeps libxml2's own hard caps (256 levels, 10 MB per text node).
@@ -46,7 +50,7 @@ __all__ = [
 # (parserInternals.c, xmlParserMaxDepth); huge_tree=False keeps it in force.
 LIBXML2_MAX_DEPTH = 256
 # The prolog (XML declaration, comments, processing instructions) plus the root
-# start tag must fit in this many bytes; EC2 sends about 100.
+# start tag must end within this many bytes, whole or streamed; EC2 sends about 100.
 MAX_HEAD = 16 * 1024
 
 
@@ -122,15 +126,25 @@ _BOM = b"\xef\xbb\xbf"
 _SPACE = rb"[ \t\r\n]*"
 _NAME_END = rb"[ \t\r\n/>]"
 # One attribute (XML 1.0 section 3.1, production [41]) or the end of the start tag.
-_ATTRIBUTE = rb"""[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*(?:"[^"]*"|'[^']*')"""
+_ATTRIBUTE = rb"""[ \t\r\n]+([^ \t\r\n=/>]+)[ \t\r\n]*=[ \t\r\n]*("[^"]*"|'[^']*')"""
 _TAG_END = rb"[ \t\r\n]*/?>"
 # What may still become an attribute or the tag end once more bytes arrive.
 _TAG_PREFIX = rb"""[ \t\r\n]*(?:[^ \t\r\n=/>]+[ \t\r\n]*(?:=[ \t\r\n]*(?:"[^"]*|'[^']*)?)?|/)?\Z"""
+# A default namespace that may be dropped unseen, quotes included: an optional
+# URI scheme, then unreserved characters and slashes (RFC 3986 section 2.3), so
+# no reference, no markup, no byte that is not ASCII, nothing libxml2's URI
+# check (xmlParseURI: "xmlns: ... is not a valid URI") could refuse, and not one
+# of the two names Namespaces in XML 1.0 (section 3) forbids as a default
+# namespace. EC2 sends ``http://ec2.amazonaws.com/doc/2016-11-15/``. Any other
+# value stays in the document for libxml2 to judge, and the elements keep it.
+_PLAIN_URI = rb"(?:[A-Za-z][A-Za-z0-9+.-]*:)?[A-Za-z0-9/._~-]*"
+_RESERVED_URI = rb"http://www\.w3\.org/(?:XML/1998/namespace|2000/xmlns/)"
+_QUOTED_PLAIN_URI = rb"""(?:"(?!%s")%s"|'(?!%s')%s')""" % (_RESERVED_URI, _PLAIN_URI, _RESERVED_URI, _PLAIN_URI)
 # What EC2 actually sends, matched in one step: an optional XML declaration and
-# a root start tag with at most a default namespace declaration.
+# a root start tag with at most a plain default namespace declaration.
 _PLAIN_HEAD = (
     rb"""(?:\xef\xbb\xbf)?(?:<\?xml[^<>?]*\?>)?[ \t\r\n]*<([A-Za-z_][A-Za-z0-9_.-]*)"""
-    rb"""([ \t\r\n]+xmlns[ \t\r\n]*=[ \t\r\n]*(?:"[^"<&]*"|'[^'<&]*'))?[ \t\r\n]*>"""
+    rb"""([ \t\r\n]+xmlns[ \t\r\n]*=[ \t\r\n]*""" + _QUOTED_PLAIN_URI + rb""")?[ \t\r\n]*>"""
 )
 
 
@@ -151,15 +165,31 @@ def scan_prolog(data: bytes, pos: int = 0) -> Root | int:
     have been appended (scanning restarts at the unfinished construct, so a
     prolog that trickles in byte by byte is not rescanned from the start).
     Raises :class:`ParseError` for a DOCTYPE or other markup declaration, for
-    text before the root, and for a UTF-16 or UTF-32 byte-order mark.
+    text before the root, for a UTF-16 or UTF-32 byte-order mark, and when the
+    root start tag does not end within the first :data:`MAX_HEAD` bytes.
+
+    Only ``data[:MAX_HEAD]`` is read, and a :class:`Root` or an error, once
+    returned for some bytes, is returned for every longer ``data`` starting
+    with them: whether a body comes whole or in pieces, and however often the
+    pieces are scanned, the answer is the same.
     """
     if pos == 0:
-        plain = _regex(_PLAIN_HEAD).match(data)
+        plain = _regex(_PLAIN_HEAD).match(data, 0, MAX_HEAD)  # endpos: no copy of a big body
         if plain is not None:
             end = plain.end()
             cut = plain.span(2)
             head = data[:end] if cut[0] < 0 else data[: cut[0]] + data[cut[1] : end]
             return Root(plain.group(1).decode("ascii"), head, end)
+    if len(data) > MAX_HEAD:
+        data = data[:MAX_HEAD]
+    found = _scan(data, pos)
+    if isinstance(found, int) and len(data) == MAX_HEAD:
+        raise ParseError(f"no root element start tag ends in the first {MAX_HEAD} bytes")
+    return found
+
+
+def _scan(data: bytes, pos: int) -> Root | int:
+    if pos == 0:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] == b"\x00\x00\xfe\xff":
             raise ParseError("response body is not UTF-8 (it starts with a UTF-16 or UTF-32 byte-order mark)")
         if data.startswith(_BOM):
@@ -204,19 +234,24 @@ def _root_tag(data: bytes, start: int) -> Root | None:
     if not qname:
         raise ParseError(f"malformed root start tag at byte {start}")
     local = qname.rpartition(b":")[2].decode("utf-8", "replace")
-    # Drop the root's default namespace declaration: every element then has a
-    # plain tag, which lxml hands back several times faster than "{uri}name".
-    # Namespaces carry no meaning in EC2 responses (botocore strips them too).
+    # Drop the root's default namespace declaration when its value is a plain
+    # URI (see _PLAIN_URI): every element then has a plain tag, which lxml hands
+    # back several times faster than "{uri}name". Namespaces carry no meaning in
+    # EC2 responses (botocore strips them too). Any other value is left for
+    # libxml2 to check: bytes it never sees are bytes nobody checks.
     pos = found.start()
     cut: tuple[int, int] | None = None
+    declared = False
     while True:
         attr = _regex(_ATTRIBUTE).match(data, pos)
         if attr is None:
             break
         if attr.group(1) == b"xmlns":
-            if cut is not None:
+            if declared:
                 raise ParseError("root element declares its default namespace twice")
-            cut = attr.span()
+            declared = True
+            if _regex(_QUOTED_PLAIN_URI).fullmatch(data, attr.start(2), attr.end()):
+                cut = attr.span()
         pos = attr.end()
     tag_end = _regex(_TAG_END).match(data, pos)
     if tag_end is None:
@@ -325,9 +360,11 @@ def _count() -> Any:
 class TreeGuard:
     """Enforces :class:`ParseLimits` on a tree that grows as chunks arrive and shrinks as it is pruned.
 
-    An element needs at least one ``<`` byte, and each level of nesting two
-    (``<a>`` then ``</a>``; only the innermost may be ``<a/>``), so while the
-    bytes seen so far hold few ``<`` the XPath checks are skipped. Once the
+    An element needs at least one ``<`` byte, and in a finished document each
+    level of nesting two (``<a>`` then ``</a>``; only the innermost may be
+    ``<a/>``), so while the bytes seen so far hold few ``<`` the XPath checks
+    are skipped (in an unfinished one, checked before pruning, a level costs
+    only its start tag). Once the
     streaming decoder starts pruning, every check counts, so elements pruned
     between checks are still counted exactly once.
     """
@@ -352,11 +389,11 @@ class TreeGuard:
     def check(self, root: etree._Element, *, pruning: bool = False) -> None:
         """Check the whole current tree; ``pruning``: the caller removes parts of it next."""
         limits = self.limits
-        if (
-            limits.max_depth < LIBXML2_MAX_DEPTH
-            and (self.markup + 1) // 2 > limits.max_depth
-            and _deeper_than(limits.max_depth)(root)
-        ):
+        # A finished document at depth d holds 2d - 1 "<" at least; while the
+        # streaming decoder prunes, the document is unfinished and the deepest
+        # path may still be open (d start tags, no end tags yet).
+        levels = self.markup if pruning else (self.markup + 1) // 2
+        if limits.max_depth < LIBXML2_MAX_DEPTH and levels > limits.max_depth and _deeper_than(limits.max_depth)(root):
             raise ParseError(f"document nested deeper than {limits.max_depth} levels (ParseLimits.max_depth)")
         if pruning or self._counting or self.markup > limits.max_elements:
             total = self._counted + int(_count()(root))

@@ -337,8 +337,10 @@ class ResponseParser:
         self._decoder = decoder_for(service_of(model), operation)
         self._guard = TreeGuard(limits or DEFAULT_LIMITS)
         self._status = status
-        self._head = b""  # bytes received before the root start tag is complete
-        self._scan_at = 0
+        self._head: list[bytes] = []  # chunks received before the root start tag is complete
+        self._held = 0  # their total size
+        self._scanned = -1  # the size at the last scan of the head
+        self._scan_at = 0  # where scan_prolog resumes in the head
         self._parser: etree.XMLPullParser | None = None
         self._root: Element | None = None
         self._pending: Pending = {}
@@ -365,6 +367,10 @@ class ResponseParser:
         """Finish the document and return the decoded result (or raise ServiceError/ParseError)."""
         if self._state != "open":
             raise ParseError(f"ResponseParser.close() called after the parser was {self._state}")
+        if self._parser is None:
+            # The head _feed held back is parsed as feed() would have: a syntax error in it is not a truncation.
+            self._scanned = -1
+            self.feed(b"")
         self._state = "closed"
         try:
             return self._close()
@@ -379,18 +385,30 @@ class ResponseParser:
     def _feed(self, data: bytes) -> None:
         self._fed += len(data)
         self._guard.take(data, self._fed)
-        if self._parser is None:
-            head = self._head + data
-            found = scan_prolog(head, self._scan_at)  # resumes at the unfinished construct
-            if not isinstance(found, Root):
-                if len(head) > MAX_HEAD:
-                    raise ParseError(f"no root element start tag in the first {MAX_HEAD} bytes")
-                self._head, self._scan_at = head, found
-                return
-            self._start(found)
-            data = found.head + head[found.end :]
-            self._head = b""
-        self._push(data)
+        if self._parser is not None:
+            self._push(data)
+            return
+        self._head.append(data)
+        self._held += len(data)
+        # Scan again only once the head has doubled or reached MAX_HEAD (and at
+        # close): scan_prolog's answer depends on the first MAX_HEAD bytes alone
+        # and never changes once given, so scanning later finds the same root or
+        # error, and a head arriving byte by byte costs linear time, not quadratic.
+        if self._held >= 2 * self._scanned or self._held >= MAX_HEAD:
+            self._begin()
+
+    def _begin(self) -> None:
+        """Scan the head; once the root start tag is complete, start lxml on the document so far."""
+        head = self._head[0] if len(self._head) == 1 else b"".join(self._head)
+        self._head = [head]
+        found = scan_prolog(head, self._scan_at)  # resumes at the unfinished construct
+        self._scanned = len(head)
+        if not isinstance(found, Root):
+            self._scan_at = found
+            return
+        self._start(found)
+        self._head, self._held = [], 0
+        self._push(found.head + head[found.end :])
 
     def _start(self, found: Root) -> None:
         from lxml import etree
@@ -421,7 +439,7 @@ class ResponseParser:
 
     def _close(self) -> dict[str, Any]:
         if self._parser is None:
-            return self._decoder.empty(self._head, self._status)
+            return self._decoder.empty(b"".join(self._head), self._status)
         root = self._parser.close()
         self._guard.check(root)
         return self._decoder.finish(root, self._pending, self._status)
@@ -430,7 +448,7 @@ class ResponseParser:
         self._parser = None
         self._root = None
         self._pending = {}
-        self._head = b""
+        self._head, self._held = [], 0
 
 
 def parse_response(

@@ -197,6 +197,27 @@ def test_element_count_is_exact_while_streaming_and_pruning() -> None:
         ec2codec.parse("DescribeImportSnapshotTasks", chunks, limits=ParseLimits(max_elements=elements - 1))
 
 
+@pytest.mark.parametrize("max_depth", [5, 9])
+def test_depth_limit_holds_for_items_pruned_while_streaming(max_depth: int) -> None:
+    # A finished item one level too deep, then a big open text node: the pruner
+    # decodes and drops the item after 64 KiB. The check before it used to be
+    # skipped, as if the document were finished (2 "<" per level), so the
+    # streamed body passed while the same body whole was refused.
+    depth = max_depth - 2  # junk levels under <item> (level 3): the innermost is at max_depth + 1
+    deep = b"<junk>" * (depth - 1) + b"<junk/>" + b"</junk>" * (depth - 1)
+    tasks = (
+        b"<importSnapshotTaskSet><item>" + deep + b"</item><item>" + b"x" * 70_000 + b"</item></importSnapshotTaskSet>"
+    )
+    body = b"<DescribeImportSnapshotTasksResponse>" + tasks + b"</DescribeImportSnapshotTasksResponse>"
+    limits = ParseLimits(max_depth=max_depth)
+    for form in (body, [body[i : i + 4096] for i in range(0, len(body), 4096)]):
+        with pytest.raises(ParseError, match=f"nested deeper than {max_depth} levels"):
+            ec2codec.parse("DescribeImportSnapshotTasks", form, limits=limits)
+    exact = body.replace(b"<junk/>", b"")  # the innermost now at max_depth
+    for form in (exact, [exact[i : i + 4096] for i in range(0, len(exact), 4096)]):
+        assert len(ec2codec.parse("DescribeImportSnapshotTasks", form, limits=limits)["ImportSnapshotTasks"]) == 2
+
+
 @pytest.mark.parametrize("bad", [{"max_depth": 0}, {"max_depth": 257}, {"max_elements": 0}, {"max_bytes": -1}])
 def test_limits_are_validated(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
