@@ -313,6 +313,9 @@ def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading:
         kind = "tls"
     elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
         kind = "url"
-    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
+    cut_short = isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError))
+    error = TransportError(
+        describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable, incomplete_body=cut_short
+    )
     error.__cause__ = exc
     return error
