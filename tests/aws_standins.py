@@ -178,7 +178,7 @@ class AwsStandIn:
         return 200, answer, {"Content-Type": "text/xml"}
 
     def _forward(self, path: str, headers: dict[str, str], body: bytes) -> bytes:
-        from ec2codec.auth.credentials._stsquery import StsQuery
+        from ec2codec.protocol.codec import bundled
 
         parts = urlsplit(self.moto_url)
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
@@ -189,7 +189,7 @@ class AwsStandIn:
         finally:
             conn.close()
         operation = parse_qs(body.decode())["Action"][0]
-        found = StsQuery().parse(operation, answer)["Credentials"]
+        found = bundled("sts").parse(operation, answer)["Credentials"]
         self.know(
             Credentials(found["AccessKeyId"], found["SecretAccessKey"], found["SessionToken"], found["Expiration"])
         )

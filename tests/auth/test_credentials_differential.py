@@ -228,6 +228,12 @@ SCENARIOS = [
         profile="dev",
     ),
     Scenario(
+        "role-duration-too-short",
+        config=STATIC + role("dev", "dev", source_profile="base", duration_seconds="300"),
+        profile="dev",
+        fails=True,
+    ),
+    Scenario(
         "role-access-denied", config=STATIC + role("dev", "denied", source_profile="base"), profile="dev", fails=True
     ),
     Scenario(

@@ -5,9 +5,12 @@ An :class:`StsClient` is what botocore's credential providers get from
 from the active profile's settings and the client's region
 (:mod:`._endpoints`: regional by default as in the pinned botocore,
 ``sts_regional_endpoints = legacy``, FIPS, dual-stack, ``AWS_ENDPOINT_URL_STS``
-and the ``[services]`` section), requests are awsQuery, signed with SigV4
-(:func:`ec2codec.auth.sigv4.sign`, service ``sts``) and sent over
-``http.client`` with the configured CA bundle (:mod:`._http`).
+and the ``[services]`` section); requests are encoded and answers parsed by
+the codec with the bundled STS model (awsQuery, the bytes botocore sends),
+signed with SigV4 (:func:`ec2codec.auth.sigv4.sign`, service ``sts``) and
+sent over ``http.client`` with the configured CA bundle (:mod:`._http`).
+The parameters are passed in the order botocore's providers build them,
+which is the order of the request body.
 
 Retries follow botocore's standard policy in small: a failure to get an
 answer, HTTP 429/500/502/503/504 and STS's throttling codes are retried up to
@@ -24,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...errors import ParseError, ServiceError
+from ...errors import ParseError, ServiceError, ValidationError
 from ..sigv4 import Credentials, sign
 from ._endpoints import ServiceEndpoint, service_endpoint
 from .base import Clock, ConfigError, utcnow
@@ -89,17 +92,22 @@ class StsClient:
         return self._call("AssumeRoleWithWebIdentity", params, None)
 
     def _call(self, operation: str, params: Mapping[str, Any], credentials: Credentials | None) -> dict[str, Any]:
+        from ...protocol.codec import bundled
         from ._http import HttpError, send
-        from ._stsquery import StsQuery
 
         try:
             endpoint = self.endpoint
             attempts = self._settings.max_attempts or 3
         except ConfigError as exc:
             raise StsError(str(exc)) from None
-        codec = StsQuery()
-        request = codec.request(operation, params)
-        url = endpoint.url.rstrip("/") + request.path
+        codec = bundled("sts")
+        try:
+            request = codec.request(operation, params)
+        except ValidationError as exc:
+            # botocore refuses the same parameters before sending (e.g. duration_seconds under 900).
+            problems = "; ".join(f"{path}: {message}" for path, message in exc.problems)
+            raise StsError(f"{operation} was not sent: {problems}") from None
+        url = request.url(endpoint.url)
         for attempt in range(1, attempts + 1):
             headers = dict(request.headers)
             if credentials is not None:
