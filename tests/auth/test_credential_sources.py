@@ -515,3 +515,11 @@ def test_a_source_profile_failure_names_the_chain(standin: AwsStandIn, isolated:
         resolve_provider(profile="top").get()
     message = _one_line_naming(info.value, "top")
     assert message.startswith("profile 'top' -> 'dev' -> 'sso': the SSO session corp expired at 2020-01-01T00:00:00Z")
+
+
+def test_an_sso_token_that_is_not_a_header_value(standin: AwsStandIn, isolated: Path) -> None:
+    write_files(isolated, config=SSO)
+    _write_token(isolated, "corp", accessToken="line\r\nX-Injected: 1", expiresAt="2099-01-01T00:00:00Z")
+    with pytest.raises(CredentialsError, match="not a legal HTTP header value") as info:
+        resolve_provider(profile="sso").get()
+    _one_line_naming(info.value, "sso")

@@ -129,5 +129,7 @@ def send(
         raise HttpError(f"no answer from {url} within {timeout:g} s") from None
     except (OSError, http.client.HTTPException) as exc:
         raise HttpError(f"{exc.__class__.__name__} while calling {url}") from None
+    except ValueError:  # http.client refuses a header value with CR or LF (a token read from a bad file)
+        raise HttpError(f"a header for {url} is not a legal HTTP header value", retryable=False) from None
     finally:
         conn.close()

@@ -182,7 +182,7 @@ def _renew(ctx: Context, config: _SsoConfig, token: dict[str, Any]) -> tuple[dic
         "refreshToken": token["refreshToken"],
     }
     try:
-        status, answer = _call(ctx, "sso-oidc", config.region, "POST", "/token", body=json.dumps(body).encode())
+        status, answer = _call(ctx, config, "sso-oidc", "POST", "/token", body=json.dumps(body).encode())
     except CredentialsError as exc:
         _LOG.warning("refreshing the SSO token of profile %r failed: %s", config.profile, exc)
         return None, "renewing it failed"
@@ -208,7 +208,7 @@ def _role_credentials(ctx: Context, config: _SsoConfig) -> dict[str, Any]:
     access_token = _token(ctx, config)
     query = f"role_name={quote(config.role_name, safe='')}&account_id={quote(config.account_id, safe='')}"
     headers = {"x-amz-sso_bearer_token": access_token}
-    status, answer = _call(ctx, "sso", config.region, "GET", f"/federation/credentials?{query}", headers=headers)
+    status, answer = _call(ctx, config, "sso", "GET", f"/federation/credentials?{query}", headers=headers)
     if status in (401, 403) or _error_code(answer) == "UnauthorizedException":
         raise CredentialsError(
             f"profile {config.profile!r}: the SSO session {config.session or config.start_url} has expired or is "
@@ -237,8 +237,8 @@ def _role_credentials(ctx: Context, config: _SsoConfig) -> dict[str, Any]:
 
 def _call(
     ctx: Context,
+    config: _SsoConfig,
     service: str,
-    region: str,
     method: str,
     path: str,
     *,
@@ -253,13 +253,13 @@ def _call(
     try:
         endpoint = service_endpoint(
             service,
-            region,
+            config.region,
             use_fips=settings.use_fips,
             use_dualstack=settings.use_dualstack,
             configured=settings.configured_endpoint(service.replace("-", "_")),
         )
     except ConfigError as exc:
-        raise CredentialsError(f"the {service} endpoint: {exc}") from None
+        raise CredentialsError(f"profile {config.profile!r}: the {service} endpoint: {exc}") from None
     sent = {"User-Agent": "ec2codec (credential provider)", **(headers or {})}
     if body is not None:
         sent["Content-Type"] = "application/json"
@@ -267,7 +267,7 @@ def _call(
     try:
         response = send(method, url, sent, body, timeout=TIMEOUT, ca_bundle=settings.ca_bundle, environ=ctx.environ)
     except HttpError as exc:
-        raise CredentialsError(f"{service}: {exc}") from None
+        raise CredentialsError(f"profile {config.profile!r}: {service}: {exc}") from None
     try:
         decoded = json.loads(response.body) if response.body.strip() else {}
     except ValueError:
