@@ -17,8 +17,10 @@ from .errors import Error, ModelError, ParseError, ServiceError, ValidationError
 
 if TYPE_CHECKING:
     from .auth.credentials.chain import (
+        ConfigError,
         CredentialProvider,
         CredentialsError,
+        RegionError,
         resolve_credentials,
         resolve_provider,
         resolve_region,
@@ -44,7 +46,15 @@ _LAZY = {
         "protocol.codec",
     ),
     **dict.fromkeys(
-        ["CredentialProvider", "CredentialsError", "resolve_credentials", "resolve_provider", "resolve_region"],
+        [
+            "ConfigError",
+            "CredentialProvider",
+            "CredentialsError",
+            "RegionError",
+            "resolve_credentials",
+            "resolve_provider",
+            "resolve_region",
+        ],
         "auth.credentials.chain",
     ),
     **dict.fromkeys(["Endpoint", "EndpointError", "resolve_endpoint"], "client.endpoints"),
@@ -70,6 +80,7 @@ _LAZY = {
 __all__ = [
     "AsyncClient",
     "Client",
+    "ConfigError",
     "CredentialProvider",
     "Credentials",
     "CredentialsError",
@@ -85,6 +96,7 @@ __all__ = [
     "PaginationError",
     "ParseError",
     "ParseLimits",
+    "RegionError",
     "ResponseParser",
     "ServiceError",
     "SignatureError",

@@ -8,6 +8,7 @@ and jitter are recorded instead of performed.
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,7 +38,8 @@ def make_client(**overrides: Any) -> tuple[Client, Recorder]:
         "region": "us-east-1",
         "endpoint_url": ENDPOINT,
         "credentials": CREDENTIALS,
-        "environ": {},
+        # The shared files point at the null device: the client reads its settings from them.
+        "environ": {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull},
         "sleep": sleep,
         "rng": lambda: JITTER,
         "now": lambda: NOW,

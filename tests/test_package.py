@@ -25,6 +25,7 @@ def test_unknown_attribute() -> None:
 
 def test_every_error_derives_from_the_root() -> None:
     errors = ("ValidationError", "ParseError", "ServiceError", "ModelError", "CredentialsError", "EndpointError")
+    errors += ("ConfigError", "RegionError")
     errors += ("TransportError", "SignatureError", "PaginationError", "WaiterError", "ImportTaskFailed")
     for name in (*errors, "ImportTaskNotFound"):
         assert issubclass(getattr(ec2codec, name), ec2codec.Error)

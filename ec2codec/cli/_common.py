@@ -29,6 +29,7 @@ __all__ = [
     "port",
     "positive",
     "positive_int",
+    "prompt_mfa",
     "read_file",
     "read_params",
 ]
@@ -137,8 +138,26 @@ def _timeout(seconds: float | None) -> float:
     return seconds or _NO_TIMEOUT
 
 
+def prompt_mfa(prompt: str) -> str:
+    """The MFA code of a role profile with ``mfa_serial``: asked on the terminal, else read as a line from stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt, stream=sys.stderr)
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        sys.stderr.write("\n")  # end the prompt's line: the error follows on its own
+        raise EOFError("no MFA code on stdin")
+    return line.strip()
+
+
 def make_client(args: argparse.Namespace) -> Client:
-    """A client configured by the global options, resolved as the AWS CLI does; nothing is sent yet."""
+    """A client configured by the global options, resolved as the AWS CLI does; nothing is sent yet.
+
+    A role profile with ``mfa_serial`` asks its MFA code as the AWS CLI does (:func:`prompt_mfa`).
+    """
     from ..client.sync import Client
 
     if args.endpoint_url is not None:
@@ -149,6 +168,7 @@ def make_client(args: argparse.Namespace) -> Client:
         profile=args.profile,
         timeout=(_timeout(args.cli_connect_timeout), _timeout(args.cli_read_timeout)),
         verify=_verify(args),
+        mfa_prompt=prompt_mfa,
     )
     # An endpoint from AWS_ENDPOINT_URL or the profile gets the same check as --endpoint-url.
     check_endpoint(client.endpoint.url)

@@ -78,7 +78,7 @@ def describe(exc: Error) -> str:
 
 def is_configuration(exc: Error) -> bool:
     """Whether ``exc`` is the configuration's fault (exit 2) rather than the service's (exit 1)."""
-    from ..auth.credentials.chain import CredentialsError
+    from ..auth.credentials.chain import ConfigError, CredentialsError
     from ..client.endpoints import EndpointError
 
-    return isinstance(exc, (ModelError, CredentialsError, EndpointError))
+    return isinstance(exc, (ModelError, CredentialsError, ConfigError, EndpointError))

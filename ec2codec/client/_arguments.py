@@ -81,15 +81,18 @@ def check_client_arguments(
         )
     _check_optional("profile", arguments["profile"], str, "a profile name (str)", problems)
     attempts = arguments["max_attempts"]
-    if not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1:
-        problems.append(("max_attempts", f"must be an integer of at least 1, got {attempts!r}"))
+    if attempts is not None and (not isinstance(attempts, int) or isinstance(attempts, bool) or attempts < 1):
+        problems.append(("max_attempts", f"must be an integer of at least 1 or None, got {attempts!r}"))
+    # retry_mode and mfa_prompt are the sync client's (the async client has neither yet).
+    if arguments.get("retry_mode") not in (None, "standard", "legacy"):
+        problems.append(("retry_mode", f"must be 'standard', 'legacy' or None, got {arguments['retry_mode']!r}"))
     _check_timeout(arguments["timeout"], problems)
     for name in ("use_fips", "use_dualstack"):
         _check_optional(name, arguments[name], bool, "True, False", problems)
     _check_optional("environ", arguments["environ"], Mapping, "a mapping", problems)
     _check_optional("session", arguments["session"], session_type, session, problems)
-    for name in ("token_factory", "sleep", "rng", "now"):
-        value = arguments[name]
+    for name in ("token_factory", "sleep", "rng", "now", "mfa_prompt"):
+        value = arguments.get(name)
         if value is not None and not callable(value):
             problems.append((name, f"expected a callable, got {type(value).__name__}"))
     verify = arguments["verify"]

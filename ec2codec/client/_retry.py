@@ -20,6 +20,18 @@ Not implemented: botocore's client-side retry quota (a token bucket that stops
 retrying when most recent calls failed) and ``x-amz-retry-after``, which only
 botocore's opt-in 2026 retry mode reads.
 
+``retry_mode = legacy`` (``AWS_RETRY_MODE``) selects botocore's older policy
+(``botocore/retryhandler.py`` over ``botocore/data/_retry.json``, the default
+of the pinned botocore for clients that configure nothing): 5 attempts by
+default; a failure to connect or a timeout, HTTP 429, 500, 502, 503, 504 and
+509, and an error code only together with its status (``Throttling``,
+``ThrottlingException``, ``ThrottledException``,
+``RequestThrottledException`` and ``ProvisionedThroughputExceededException``
+with 400; EC2's ``RequestLimitExceeded`` and ``EC2ThrottledException`` with
+503) are retried, after ``rng() * 2 ** (n - 1)`` seconds with no cap
+(``delay_exponential`` with base ``rand``). A body cut short or unreadable is
+not retried in legacy mode.
+
 Clock skew follows the AWS SDKs for Java and JavaScript (botocore reports skew
 but never corrects it): after an authentication error that a wrong clock
 causes (``RequestTimeTooSkewed``, ``RequestExpired``, ...), when the
@@ -34,6 +46,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 __all__ = [
+    "LEGACY_CODES",
+    "LEGACY_STATUSES",
     "MAX_BACKOFF",
     "SKEW_CODES",
     "SKEW_THRESHOLD",
@@ -41,7 +55,10 @@ __all__ = [
     "TRANSIENT_CODES",
     "TRANSIENT_STATUSES",
     "backoff_delay",
+    "default_max_attempts",
     "is_retryable",
+    "is_retryable_legacy",
+    "legacy_backoff_delay",
     "parse_http_date",
     "should_retry",
     "skew_offset",
@@ -80,6 +97,20 @@ SKEW_CODES = frozenset(
         "RequestInTheFuture",
     }
 )
+# _retry.json, legacy mode: (error code, status) pairs and bare statuses that are retried
+# (the __default__ policies plus EC2's own).
+LEGACY_CODES = frozenset(
+    {
+        ("Throttling", 400),
+        ("ThrottlingException", 400),
+        ("ThrottledException", 400),
+        ("RequestThrottledException", 400),
+        ("ProvisionedThroughputExceededException", 400),
+        ("RequestLimitExceeded", 503),
+        ("EC2ThrottledException", 503),
+    }
+)
+LEGACY_STATUSES = frozenset({429, 500, 502, 503, 504, 509})
 # ExponentialBackoff: base 2, _MAX_BACKOFF 20 seconds.
 MAX_BACKOFF = 20.0
 # SigV4 accepts a request dated up to 5 minutes from the server's clock; the
@@ -102,6 +133,18 @@ def is_retryable(code: str | None = None, status: int | None = None, *, incomple
     return status is not None and status in TRANSIENT_STATUSES
 
 
+def is_retryable_legacy(code: str | None = None, status: int | None = None, *, unreachable: bool = False) -> bool:
+    """Whether legacy mode retries: ``unreachable`` is a connection failure or timeout (GENERAL_CONNECTION_ERROR)."""
+    if unreachable:
+        return True
+    return status is not None and (status in LEGACY_STATUSES or (code, status) in LEGACY_CODES)
+
+
+def default_max_attempts(mode: str) -> int:
+    """Attempts when nothing is configured: 3 in standard mode, 5 in legacy mode (``_retry.json``)."""
+    return 5 if mode == "legacy" else 3
+
+
 def should_retry(attempt: int, max_attempts: int, retryable: bool) -> bool:
     """Whether to make another attempt after 1-based ``attempt`` failed (``MaxAttemptsChecker``)."""
     return retryable and attempt < max_attempts
@@ -111,6 +154,11 @@ def backoff_delay(attempt: int, rng: Callable[[], float]) -> float:
     """Seconds to wait after 1-based ``attempt`` failed: ``rng() * min(2 ** (attempt - 1), 20)``."""
     # Capping the exponent first keeps 2 ** n small for absurd attempt counts.
     return rng() * min(2.0 ** min(attempt - 1, 64), MAX_BACKOFF)
+
+
+def legacy_backoff_delay(attempt: int, rng: Callable[[], float]) -> float:
+    """Legacy mode's wait after 1-based ``attempt`` failed: ``rng() * 2 ** (attempt - 1)``, uncapped."""
+    return rng() * 2.0 ** min(attempt - 1, 64)
 
 
 def parse_http_date(text: str | None) -> datetime | None:

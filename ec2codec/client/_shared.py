@@ -4,9 +4,11 @@ Both transports (:mod:`.sync` over requests, :mod:`.aio` over aiohttp) carry
 out the same steps around their own I/O, and take every step from here so
 that they cannot drift apart:
 
-* :func:`resolve_location` and :func:`resolve_credentials_provider`: region,
-  endpoint and credential provider from the constructor arguments, as the
-  AWS CLI resolves them;
+* :func:`resolve_location`, :func:`resolve_credentials_provider` and
+  :func:`resolve_retries`: region, endpoint (the profile's ``services``
+  section and ``endpoint_url`` included), credential provider, retry mode and
+  attempts from the constructor arguments and the configuration, as the AWS
+  CLI resolves them;
 * :func:`checked_encoder`, :func:`prepared_params` and :func:`build_request`:
   the request every attempt of one call sends, with botocore's EC2
   customizations applied (:mod:`.customizations`) and absent idempotency
@@ -32,10 +34,11 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..auth.credentials.chain import CredentialProvider, resolve_provider, resolve_region
+from ..auth.credentials.config import Settings, load_settings
 from ..auth.sigv4 import Credentials, sign
 from ..errors import Error, ParseError, ServiceError, ValidationError
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
-from . import customizations
+from . import _retry, customizations
 from ._wirelog import redact_body, redact_headers, redact_xml
 from .endpoints import Endpoint, resolve_endpoint
 
@@ -60,6 +63,7 @@ __all__ = [
     "prepared_params",
     "resolve_credentials_provider",
     "resolve_location",
+    "resolve_retries",
     "sign_attempt",
     "utcnow",
     "uuid4_token",
@@ -110,37 +114,53 @@ def resolve_location(
     *,
     use_fips: bool | None,
     use_dualstack: bool | None,
+    settings: Settings | None = None,
 ) -> tuple[str, Endpoint]:
     """The region and endpoint a client of these arguments talks to (reads the shared files, no network)."""
     resolved = resolve_region(region, profile=profile, environ=environ)
-    settings = _profile_settings(environ, profile) if endpoint_url is None else None
+    if settings is None:
+        settings = load_settings(environ, profile)
     endpoint = resolve_endpoint(
         resolved,
         use_fips=use_fips,
         use_dualstack=use_dualstack,
         endpoint_url=endpoint_url,
         environ=environ,
-        profile=settings,
+        profile=settings.profile,
+        services=settings.services if endpoint_url is None else None,
     )
     return resolved, endpoint
 
 
 def resolve_credentials_provider(
-    credentials: Credentials | CredentialProvider | None, profile: str | None, environ: Mapping[str, str], clock: Clock
+    credentials: Credentials | CredentialProvider | None,
+    profile: str | None,
+    environ: Mapping[str, str],
+    clock: Clock,
+    *,
+    region: str | None = None,
+    mfa_prompt: Callable[[str], str] | None = None,
 ) -> CredentialProvider:
-    """The provider for ``credentials``; None runs the default chain, which may do I/O (container, IMDS)."""
+    """The provider for ``credentials``; None runs the default chain, which may do I/O (container, IMDS, a process).
+
+    ``region`` is the client's, where STS calls go (botocore's rule);
+    ``mfa_prompt`` answers the MFA code of a role with ``mfa_serial``.
+    """
     if credentials is None:
-        return resolve_provider(profile=profile, environ=environ, clock=clock)
+        return resolve_provider(profile=profile, environ=environ, clock=clock, region=region, mfa_prompt=mfa_prompt)
     if isinstance(credentials, Credentials):
         return CredentialProvider(credentials, clock=clock)
     return credentials
 
 
-def _profile_settings(env: Mapping[str, str], profile: str | None) -> dict[str, str]:
-    # The active profile's use_fips_endpoint / endpoint_url / ... for resolve_endpoint.
-    from ..auth.credentials.profiles import SharedFiles
+def resolve_retries(settings: Settings, max_attempts: int | None, retry_mode: str | None) -> tuple[str, int]:
+    """The retry mode and attempts: the arguments, else AWS_RETRY_MODE/retry_mode and AWS_MAX_ATTEMPTS/max_attempts.
 
-    return SharedFiles(env, profile).settings()
+    ``adaptive`` retries as ``standard``: its retry rules are standard's, and
+    the client-side rate limiter it adds is not implemented.
+    """
+    mode = retry_mode or ("legacy" if settings.retry_mode == "legacy" else "standard")
+    return mode, max_attempts or settings.max_attempts or _retry.default_max_attempts(mode)
 
 
 def with_tokens(

@@ -47,6 +47,7 @@ A client belongs to one event loop: open, use and close it inside the same
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import time
@@ -57,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..auth.credentials.base import ADVISORY_REFRESH, MANDATORY_REFRESH
 from ..auth.credentials.chain import CredentialProvider
+from ..auth.credentials.config import load_settings
 from ..auth.sigv4 import Credentials
 from ..errors import ParseError, ServiceError, ValidationError
 from ..model.service import bundled_model
@@ -80,6 +82,7 @@ from ._shared import (
     prepared_params,
     resolve_credentials_provider,
     resolve_location,
+    resolve_retries,
     sign_attempt,
     utcnow,
     uuid4_token,
@@ -125,7 +128,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         endpoint_url: str | None = None,
         credentials: Credentials | CredentialProvider | None = None,
         profile: str | None = None,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
         timeout: Timeout = (10.0, 60.0),
         *,
         model: Model | None = None,
@@ -138,23 +141,32 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
         verify: bool | str = True,
+        retry_mode: str | None = None,
+        mfa_prompt: Callable[[str], str] | None = None,
     ) -> None:
         check_client_arguments(
             locals(), aiohttp.ClientSession, client="AsyncClient", session="an aiohttp.ClientSession"
         )
-        self.verify = verify
-        self._ssl = _ssl_option(verify)
         if sleep is _BLOCKING_SLEEP:  # it would block the loop, and returns nothing to await
             raise ValidationError("AsyncClient", [("sleep", "expected a coroutine function such as asyncio.sleep")])
-        self.max_attempts = max_attempts
         self._client_timeout = _client_timeout(timeout)
         env = os.environ if environ is None else environ
         self._environ = env
         self._now = now or utcnow
+        # The same configuration as the sync client (see ec2codec.client._shared).
+        settings = load_settings(env, profile)
         self.region, self.endpoint = resolve_location(
-            region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack
+            region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack, settings=settings
         )
-        self._credentials = _LoopCredentials(credentials, profile, env, self._now)
+        self.retry_mode, self.max_attempts = resolve_retries(settings, max_attempts, retry_mode)
+        #: The configured CA bundle (AWS_CA_BUNDLE / ca_bundle), or None.
+        self.ca_bundle = settings.ca_bundle
+        self.verify = verify
+        # verify=True (the default) means the configured CA bundle when there is one (botocore's verify=None).
+        self._ssl = _ssl_option(self.ca_bundle if verify is True and self.ca_bundle else verify)
+        self._credentials = _LoopCredentials(
+            credentials, profile, env, self._now, region=self.region, mfa_prompt=mfa_prompt
+        )
         self.timeout = timeout
         self.clock_offset = timedelta(0)
         self._service = model.service if model is not None else bundled_model()
@@ -205,7 +217,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         request = build_request(encoder, prepared, self.endpoint, self._environ, context)  # once for every attempt
         url = request.url(self.endpoint.url)
         # The same machine as the sync client's loop; this loop only carries out its decisions.
-        attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
+        attempts = Attempts(self.max_attempts, self.clock_offset, self._rng, mode=self.retry_mode)
         action: Action = attempts.start()
         while True:
             if isinstance(action, Send):
@@ -302,11 +314,16 @@ class _LoopCredentials:
         profile: str | None,
         environ: Mapping[str, str],
         clock: Clock,
+        *,
+        region: str | None = None,
+        mfa_prompt: Callable[[str], str] | None = None,
     ) -> None:
         self._given = given
         self._profile = profile
         self._environ = environ
         self._clock = clock
+        self._region = region
+        self._mfa_prompt = mfa_prompt
         self.provider = None if given is None else resolve_credentials_provider(given, profile, environ, clock)
         self._current: Credentials | None = None
         self._lock = asyncio.Lock()
@@ -317,7 +334,15 @@ class _LoopCredentials:
             async with self._lock:
                 if self.provider is None:
                     self.provider = await asyncio.to_thread(
-                        resolve_credentials_provider, self._given, self._profile, self._environ, self._clock
+                        functools.partial(
+                            resolve_credentials_provider,
+                            self._given,
+                            self._profile,
+                            self._environ,
+                            self._clock,
+                            region=self._region,
+                            mfa_prompt=self._mfa_prompt,
+                        )
                     )
         return self.provider
 
@@ -369,7 +394,11 @@ def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading:
         kind = "tls"
     elif isinstance(exc, aiohttp.InvalidURL):
         kind = "url"
-    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
+    error = TransportError(
+        describe_failure(kind, exc, url, timeout, reading=reading),
+        retryable=retryable,
+        incomplete_body=isinstance(exc, aiohttp.ClientPayloadError),
+    )
     error.__cause__ = exc
     return error
 

@@ -12,6 +12,9 @@ decision and nothing else (no sockets, no clock, no sleeping):
   :class:`GiveUp` with the error to raise;
 * after the sleep, :meth:`Attempts.slept` gives the next :class:`Send`.
 
+``mode`` is ``"standard"`` (the default) or ``"legacy"``, botocore's two retry
+policies (:mod:`._retry`); clock skew is corrected the same way in both.
+
 The rules themselves are the pure functions of :mod:`._retry`. Success needs
 no decision: the transport returns the result. Because two transports drive
 the same machine, they make the same decisions for the same faults.
@@ -37,9 +40,11 @@ class TransportError(Error):
     ``__cause__``.
     """
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    def __init__(self, message: str, *, retryable: bool = True, incomplete_body: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        #: The response began but its body was cut short or could not be decoded.
+        self.incomplete_body = incomplete_body
 
 
 class Send(NamedTuple):
@@ -66,8 +71,13 @@ class GiveUp(NamedTuple):
 Action = Send | Sleep | GiveUp
 
 
-def is_retryable(error: Error) -> bool:
+def is_retryable(error: Error, mode: str = "standard") -> bool:
     """Whether a failed attempt is worth repeating (botocore's standard mode, :func:`._retry.is_retryable`)."""
+    if mode == "legacy":
+        if isinstance(error, ServiceError):
+            return _retry.is_retryable_legacy(error.code, error.status)
+        # Only connection failures and timeouts; a body cut short is not retried in legacy mode.
+        return isinstance(error, TransportError) and error.retryable and not error.incomplete_body
     if isinstance(error, ServiceError):
         return _retry.is_retryable(error.code, error.status)
     if isinstance(error, TransportError):
@@ -79,10 +89,13 @@ def is_retryable(error: Error) -> bool:
 class Attempts:
     """The decisions of one call. ``clock_offset`` is where the client's learnt offset starts and ends up."""
 
-    def __init__(self, max_attempts: int, clock_offset: timedelta, rng: Callable[[], float]) -> None:
+    def __init__(
+        self, max_attempts: int, clock_offset: timedelta, rng: Callable[[], float], *, mode: str = "standard"
+    ) -> None:
         self.max_attempts = max_attempts
         self.clock_offset = clock_offset
         self.attempt = 1
+        self.mode = mode
         self._rng = rng
         self._skew_corrected = False
 
@@ -104,9 +117,10 @@ class Attempts:
                 self.clock_offset = offset
                 self._skew_corrected = True
                 return Send(self.attempt, offset, resigned=True)
-        if not _retry.should_retry(self.attempt, self.max_attempts, is_retryable(error)):
+        if not _retry.should_retry(self.attempt, self.max_attempts, is_retryable(error, self.mode)):
             return GiveUp(error)
-        return Sleep(_retry.backoff_delay(self.attempt, self._rng), error)
+        delay = _retry.legacy_backoff_delay if self.mode == "legacy" else _retry.backoff_delay
+        return Sleep(delay(self.attempt, self._rng), error)
 
     def slept(self) -> Send:
         self.attempt += 1

@@ -15,9 +15,17 @@ and credential provider, and the clock offset learnt from the service. Each
    signature, current credentials from the provider, the clock offset);
 3. POSTs with ``stream=True`` and feeds the body in 64 KiB chunks to a
    :class:`~ec2codec.protocol.xml.ResponseParser`, so memory follows the result;
-4. retries by botocore's ``standard`` policy, as the sans-I/O state machine
-   of :mod:`.attempts` decides (with injectable ``sleep`` and ``rng``); this
-   module only carries out its decisions.
+4. retries by botocore's ``standard`` policy (``legacy`` when the
+   configuration says so), as the sans-I/O state machine of :mod:`.attempts`
+   decides (with injectable ``sleep`` and ``rng``); this module only carries
+   out its decisions.
+
+Configuration is read as the AWS CLI reads it
+(:mod:`ec2codec.auth.credentials.config`): ``AWS_CA_BUNDLE``/``ca_bundle``
+becomes requests' ``verify=``, ``AWS_MAX_ATTEMPTS``/``max_attempts`` and
+``AWS_RETRY_MODE``/``retry_mode`` apply when the arguments do not say
+otherwise, and the profile's ``services`` section and ``endpoint_url`` select
+the endpoint.
 
 Clock skew: after a skew error (``RequestTimeTooSkewed``, ``AuthFailure``, ...)
 whose ``Date`` header is more than 4 minutes off the corrected local clock, the
@@ -60,6 +68,7 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from ..auth.credentials.chain import CredentialProvider
+from ..auth.credentials.config import load_settings
 from ..auth.sigv4 import Credentials
 from ..errors import ParseError, ServiceError
 from ..model.service import bundled_model
@@ -83,6 +92,7 @@ from ._shared import (
     prepared_params,
     resolve_credentials_provider,
     resolve_location,
+    resolve_retries,
     sign_attempt,
     utcnow,
     uuid4_token,
@@ -116,11 +126,15 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
     Region, credentials and endpoint are resolved as the AWS CLI resolves them
     when not given (``environ`` replaces ``os.environ``; ``profile`` selects the
     shared-file profile). ``credentials`` is fixed :class:`Credentials` or a
-    :class:`CredentialProvider`, asked before every attempt. ``timeout`` is
+    :class:`CredentialProvider`, asked before every attempt; ``mfa_prompt``
+    answers the MFA code of a role profile with ``mfa_serial``.
+    ``max_attempts`` and ``retry_mode`` (``standard`` or ``legacy``) default to
+    the configured ones, else standard with 3 attempts. ``timeout`` is
     ``(connect, read)`` seconds or one number for both. ``now`` returns the
     aware UTC time (the real clock by default). ``verify`` checks the server's
-    TLS certificate (False: not at all; a path: against that CA bundle), as
-    botocore's ``verify=``. Every argument is checked here: a wrong one is a
+    TLS certificate (False: not at all; a path: against that CA bundle; True:
+    against the configured ``AWS_CA_BUNDLE``/``ca_bundle``, else the system's),
+    as botocore's ``verify=``. Every argument is checked here: a wrong one is a
     ValidationError naming each problem. One client may be shared between
     threads as far as ``requests.Session`` may.
     """
@@ -132,7 +146,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         endpoint_url: str | None = None,
         credentials: Credentials | CredentialProvider | None = None,
         profile: str | None = None,
-        max_attempts: int = 3,
+        max_attempts: int | None = None,
         timeout: Timeout = (10.0, 60.0),
         *,
         model: Model | None = None,
@@ -145,18 +159,27 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         rng: Callable[[], float] = random.random,
         now: Clock | None = None,
         verify: bool | str = True,
+        retry_mode: str | None = None,
+        mfa_prompt: Callable[[str], str] | None = None,
     ) -> None:
         check_client_arguments(locals(), requests.Session)
         env = os.environ if environ is None else environ
         self._environ = env
         self._now = now or utcnow
+        settings = load_settings(env, profile)
         self.region, self.endpoint = resolve_location(
-            region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack
+            region, endpoint_url, profile, env, use_fips=use_fips, use_dualstack=use_dualstack, settings=settings
         )
-        self.credentials: CredentialProvider = resolve_credentials_provider(credentials, profile, env, self._now)
-        self.max_attempts = max_attempts
+        self.credentials: CredentialProvider = resolve_credentials_provider(
+            credentials, profile, env, self._now, region=self.region, mfa_prompt=mfa_prompt
+        )
+        self.retry_mode, self.max_attempts = resolve_retries(settings, max_attempts, retry_mode)
+        #: The configured CA bundle (AWS_CA_BUNDLE / ca_bundle), or None.
+        self.ca_bundle = settings.ca_bundle
         self.timeout = timeout
         self.verify = verify
+        # verify=True (the default) means the configured CA bundle when there is one (botocore's verify=None).
+        self._verify = self.ca_bundle if verify is True and self.ca_bundle else verify
         self.clock_offset = timedelta(0)
         self._service = model.service if model is not None else bundled_model()
         self._token_factory = token_factory or uuid4_token
@@ -190,7 +213,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         encoder = checked_encoder(self._service, operation)
         request = self._request(encoder, params)  # once: every attempt sends these bytes
         url = request.url(self.endpoint.url)
-        attempts = Attempts(self.max_attempts, self.clock_offset, self._rng)
+        attempts = Attempts(self.max_attempts, self.clock_offset, self._rng, mode=self.retry_mode)
         action: Action = attempts.start()
         while True:
             if isinstance(action, Send):
@@ -275,7 +298,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
                 headers=headers,
                 stream=True,
                 timeout=self.timeout,
-                verify=self.verify,
+                verify=self._verify,
                 allow_redirects=False,  # a redirected POST would turn into a GET
             )
         except _TRANSPORT as exc:
@@ -313,6 +336,9 @@ def _transport_error(exc: BaseException, url: str, timeout: Timeout, *, reading:
         kind = "tls"
     elif isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema)):
         kind = "url"
-    error = TransportError(describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable)
+    cut_short = isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError))
+    error = TransportError(
+        describe_failure(kind, exc, url, timeout, reading=reading), retryable=retryable, incomplete_body=cut_short
+    )
     error.__cause__ = exc
     return error

@@ -8,29 +8,41 @@ botocore's ``create_credential_resolver``):
    ``AWS_SESSION_TOKEN`` (or the older ``AWS_SECURITY_TOKEN``, which botocore
    reads first) and ``AWS_CREDENTIAL_EXPIRATION``; skipped when ``profile=``
    is passed, as botocore skips it for an explicit profile;
-3. profile settings that need STS, SSO or a subprocess (``role_arn``,
-   ``web_identity_token_file`` or ``AWS_WEB_IDENTITY_TOKEN_FILE``, ``sso_*``,
-   ``login_session``, ``credential_process``): botocore would use them at this
-   point, ec2codec cannot, so they stop the search with a CredentialsError
-   rather than silently picking other credentials;
-4. the shared credentials file (``AWS_SHARED_CREDENTIALS_FILE``, default
+3. assume role: the profile's ``role_arn`` with ``source_profile`` or
+   ``credential_source`` (:mod:`.assume_role`);
+4. web identity: ``AWS_WEB_IDENTITY_TOKEN_FILE`` / ``web_identity_token_file``
+   with ``AWS_ROLE_ARN`` / ``role_arn`` (:mod:`.web_identity`);
+5. IAM Identity Center: ``sso_account_id`` / ``sso_role_name`` with an
+   ``sso_session`` or the legacy ``sso_start_url`` (:mod:`.sso`);
+6. the shared credentials file (``AWS_SHARED_CREDENTIALS_FILE``, default
    ``~/.aws/credentials``), section ``[name]``;
-5. the config file (``AWS_CONFIG_FILE``, default ``~/.aws/config``), section
+7. ``credential_process`` (:mod:`.process`); a profile with ``login_session``
+   (``aws login``) is refused here with a clear error, since ec2codec does not
+   implement that source;
+8. the config file (``AWS_CONFIG_FILE``, default ``~/.aws/config``), section
    ``[profile name]`` (``[default]`` for the default profile);
-6. the container endpoint: ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`` (on
+9. the container endpoint: ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`` (on
    169.254.170.2) or ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, sending
    ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`` or ``AWS_CONTAINER_AUTHORIZATION_TOKEN``;
-7. EC2 instance metadata (IMDSv2, IMDSv1 fallback unless
-   ``AWS_EC2_METADATA_V1_DISABLED``), 1 s timeout and 1 attempt unless
-   ``AWS_METADATA_SERVICE_TIMEOUT`` / ``AWS_METADATA_SERVICE_NUM_ATTEMPTS`` say
-   otherwise, off with ``AWS_EC2_METADATA_DISABLED=true``, elsewhere with
-   ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` or ``..._ENDPOINT_MODE=IPv6``.
+10. EC2 instance metadata (IMDSv2, IMDSv1 fallback unless
+    ``AWS_EC2_METADATA_V1_DISABLED``), 1 s timeout and 1 attempt unless
+    ``AWS_METADATA_SERVICE_TIMEOUT`` / ``AWS_METADATA_SERVICE_NUM_ATTEMPTS`` say
+    otherwise, off with ``AWS_EC2_METADATA_DISABLED=true``, elsewhere with
+    ``AWS_EC2_METADATA_SERVICE_ENDPOINT`` or ``..._ENDPOINT_MODE=IPv6``.
+
+Steps 4 to 8 are the "profile chain" that also gives a ``source_profile``
+its credentials. Assume role, web identity and SSO call their service on the
+first :meth:`~.base.CredentialProvider.get` (botocore's deferred credentials),
+sending STS calls to the STS endpoint of ``region`` (the client's region, as
+botocore does; else the configured one; else the global endpoint). Their
+answers are cached where the AWS CLI caches them (``cache_dir``,
+``~/.aws/cli/cache``; None keeps them in memory only).
 
 The profile is ``profile=``, else ``AWS_DEFAULT_PROFILE``, else ``AWS_PROFILE``,
 else ``default``; a profile named explicitly but found in neither file is an
 error, as are malformed files. The region is ``region=``, else ``AWS_REGION``
 (AWS CLI v2; botocore reads only the next one), else ``AWS_DEFAULT_REGION``,
-else the profile's ``region``.
+else the profile's ``region``; none is a :class:`RegionError`.
 
 :func:`resolve_provider` returns a :class:`CredentialProvider`: call its
 ``get()`` before signing each request and temporary credentials are refreshed
@@ -48,25 +60,26 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ..sigv4 import Credentials
-from .base import ADVISORY_REFRESH, Clock, CredentialProvider, CredentialsError, utcnow
+from ._context import DEFAULT_CACHE_DIR, Context, MfaPrompt
+from .base import ADVISORY_REFRESH, Clock, ConfigError, CredentialProvider, CredentialsError, RegionError, utcnow
 
 if TYPE_CHECKING:
     from .metadata import ContainerFetcher, ImdsFetcher
+    from .profiles import SharedFiles
 
-__all__ = ["CredentialProvider", "CredentialsError", "resolve_credentials", "resolve_provider", "resolve_region"]
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "ConfigError",
+    "CredentialProvider",
+    "CredentialsError",
+    "RegionError",
+    "resolve_credentials",
+    "resolve_provider",
+    "resolve_region",
+]
 
 # botocore's validate_region_name: the region becomes part of a host name.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
-# Profile settings whose credentials need an STS call, SSO or a subprocess.
-_BEFORE_FILES = (
-    "role_arn",
-    "web_identity_token_file",
-    "sso_session",
-    "sso_start_url",
-    "sso_account_id",
-    "sso_role_name",
-)
-_AFTER_FILES = ("login_session", "credential_process")
 
 
 def resolve_credentials(
@@ -77,9 +90,24 @@ def resolve_credentials(
     profile: str | None = None,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    region: str | None = None,
+    mfa_prompt: MfaPrompt | None = None,
+    cache_dir: str | None = DEFAULT_CACHE_DIR,
+    process_timeout: float | None = None,
 ) -> Credentials:
     """The credentials the default chain finds now (see :func:`resolve_provider`)."""
-    return resolve_provider(access_key, secret_key, token, profile=profile, environ=environ, clock=clock).get()
+    return resolve_provider(
+        access_key,
+        secret_key,
+        token,
+        profile=profile,
+        environ=environ,
+        clock=clock,
+        region=region,
+        mfa_prompt=mfa_prompt,
+        cache_dir=cache_dir,
+        process_timeout=process_timeout,
+    ).get()
 
 
 def resolve_provider(
@@ -90,11 +118,20 @@ def resolve_provider(
     profile: str | None = None,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    region: str | None = None,
+    mfa_prompt: MfaPrompt | None = None,
+    cache_dir: str | None = DEFAULT_CACHE_DIR,
+    process_timeout: float | None = None,
 ) -> CredentialProvider:
     """A provider for the first source of the default chain that has credentials, or CredentialsError.
 
     ``environ`` replaces ``os.environ`` for every variable the chain reads;
     ``clock`` (returning an aware datetime) replaces the system clock.
+    ``region`` selects the STS endpoint (default: the configured region).
+    ``mfa_prompt(prompt) -> code`` is asked for the MFA code of a role with
+    ``mfa_serial`` (without it such a role is an error). ``cache_dir`` is the
+    assumed-role and SSO credential cache (the AWS CLI's by default; None: in
+    memory). ``process_timeout`` bounds a ``credential_process`` (60 s).
     """
     env = os.environ if environ is None else environ
     now = clock or utcnow
@@ -102,9 +139,25 @@ def resolve_provider(
         if not access_key or not secret_key:
             raise CredentialsError("explicit credentials need both access_key and secret_key")
         return CredentialProvider(Credentials(access_key, secret_key, token), clock=now)
+    from .config import Settings
+    from .process import DEFAULT_TIMEOUT
     from .profiles import SharedFiles
 
-    shared = SharedFiles(env, profile)  # as botocore: a bad file or profile fails first
+    files = SharedFiles(env, profile)  # as botocore: a bad file or profile fails first
+    if region is None:
+        region = _configured_region(env, files)
+    ctx = Context(
+        environ=env,
+        files=files,
+        settings=Settings(files, env),
+        clock=now,
+        region=region,
+        mfa_prompt=mfa_prompt,
+        cache_dir=cache_dir,
+        process_timeout=DEFAULT_TIMEOUT if process_timeout is None else process_timeout,
+    )
+    ctx.profile_chain = lambda name: _profile_chain(ctx, name, [], use_environment=False, source=True)
+    ctx.named_source = lambda name: _named_source(ctx, name)
     searched: list[str] = []
     found = None
     if profile is not None:
@@ -112,24 +165,76 @@ def resolve_provider(
     else:
         found = _from_environment(env, now, searched)
     if found is None:
-        shared.refuse(_BEFORE_FILES, env if profile is None else {})
-        found = shared.from_file("credentials", now, searched)
+        from . import assume_role
+
+        found = assume_role.from_profile(ctx, files.name)
+        if found is None:
+            searched.append(f"assume role: profile {files.name!r} has no role_arn")
     if found is None:
-        shared.refuse(_AFTER_FILES, {})
-        found = shared.from_file("config", now, searched)
+        found = _profile_chain(ctx, files.name, searched, use_environment=profile is None)
     if found is None:
         found = _from_container(env, now, searched)
     if found is None:
-        found = _from_instance_metadata(env, shared.settings(), now, searched)
+        found = _from_instance_metadata(env, files.settings(), now, searched)
     if found is None:
         raise CredentialsError("no AWS credentials found", searched)
     return found
 
 
+def _profile_chain(
+    ctx: Context, name: str, searched: list[str], *, use_environment: bool, source: bool = False
+) -> CredentialProvider | None:
+    """botocore's ``ProfileProviderBuilder.providers``: web identity, SSO, credentials file, process, config file.
+
+    ``source`` says the profile is a role's ``source_profile``.
+    """
+    from . import process, sso, web_identity
+
+    found = web_identity.from_config(ctx, name, use_environment, shared_cache=not source)
+    if found is not None:
+        return found
+    searched.append(f"web identity: no web_identity_token_file for profile {name!r}")
+    found = sso.from_profile(ctx, name, shared_cache=not source)
+    if found is not None:
+        return found
+    searched.append(f"SSO: profile {name!r} has no sso_account_id or sso_role_name")
+    found = ctx.files.from_file("credentials", ctx.clock, searched, name)
+    if found is not None:
+        return found
+    settings = ctx.files.profile(name)
+    if "login_session" in settings:
+        raise CredentialsError(
+            f"the AWS profile {name!r} gets its credentials through login_session (`aws login`), which ec2codec "
+            "does not support; use the output of `aws configure export-credentials --format env` instead"
+        )
+    found = process.from_profile(settings, name, ctx.clock, ctx.process_timeout)
+    if found is not None:
+        return found
+    searched.append(f"credential_process: profile {name!r} has none")
+    return ctx.files.from_file("config", ctx.clock, searched, name)
+
+
+def _named_source(ctx: Context, name: str) -> CredentialProvider | None:
+    """The provider a role's ``credential_source`` names (botocore's ``CanonicalNameCredentialSourcer``)."""
+    scratch: list[str] = []
+    if name == "Environment":
+        return _from_environment(ctx.environ, ctx.clock, scratch)
+    if name == "EcsContainer":
+        return _from_container(ctx.environ, ctx.clock, scratch)
+    return _from_instance_metadata(ctx.environ, ctx.files.settings(), ctx.clock, scratch)
+
+
+def _configured_region(env: Mapping[str, str], files: SharedFiles) -> str | None:
+    for value in (env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION"), files.settings().get("region")):
+        if value:
+            return value
+    return None
+
+
 def resolve_region(
     region: str | None = None, *, profile: str | None = None, environ: Mapping[str, str] | None = None
 ) -> str:
-    """The region: ``region``, AWS_REGION, AWS_DEFAULT_REGION, then the profile's ``region``."""
+    """The region: ``region``, AWS_REGION, AWS_DEFAULT_REGION, then the profile's ``region``; else RegionError."""
     env = os.environ if environ is None else environ
     searched: list[str] = []
     candidates: list[tuple[str, str | None]] = [("region argument", region)]
@@ -145,12 +250,12 @@ def resolve_region(
     if value:
         return _checked_region(value, f"profile {shared.name!r}")
     searched.append(f"region of profile {shared.name!r} in {shared.paths['config']} and {shared.paths['credentials']}")
-    raise CredentialsError("no AWS region configured", searched)
+    raise RegionError("no AWS region configured", searched)
 
 
 def _checked_region(region: str, where: str) -> str:
     if not _REGION.fullmatch(region):
-        raise CredentialsError(f"invalid region {region!r} from {where}")
+        raise RegionError(f"invalid region {region!r} from {where}")
     return region
 
 
