@@ -61,6 +61,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 from ..errors import ModelError, ParseError, ServiceError
 from ..model.service import HasService, ServiceModel, service_of
 from ._awsqueryxml import root_plan
+from ._xmlfast import Fallback, fast_decoder
 from ._xmlplan import BadValue, Compiler, Plan, Reparse, local_name, prune
 from ._xmlsafety import (
     DEFAULT_LIMITS,
@@ -130,6 +131,16 @@ class OperationDecoder:
 
     def parse_bytes(self, data: bytes, limits: ParseLimits, status: int | None) -> dict[str, Any]:
         """Decode a whole body held in memory (no pruning: for bodies up to about a megabyte)."""
+        fast = fast_decoder(self.model, self.operation.name, limits)
+        if fast is not None:
+            try:
+                return fast.decode(data, limits)
+            except Fallback:
+                pass  # outside the subset EC2 writes: lxml decides, from the unchanged body
+        return self.parse_tree(data, limits, status)
+
+    def parse_tree(self, data: bytes, limits: ParseLimits, status: int | None) -> dict[str, Any]:
+        """:meth:`parse_bytes` through lxml only: any document, every ParseError (the fast path's reference)."""
         etree = _etree or _import_lxml()
 
         try:
