@@ -45,7 +45,7 @@ class Fallback(Exception):
     """The body is outside the fast path's subset: decode it with lxml instead."""
 
 
-# Tokens: [text, tag, text, tag, ..., text]; a decoder gets the index of its
+# Tokens: [text, tag, text, tag, ..., text], text already unescaped; a decoder gets the index of its
 # element's start tag and returns (value, index of the next tag after its end tag).
 Tokens = list[str]
 Decode = Callable[[Tokens, int, int], tuple[Any, int]]
@@ -254,8 +254,7 @@ class _Compiler:
                 if leaf is not None:
                     if tokens[at + 2] != leaf[1]:
                         raise Fallback  # child elements in a scalar, or a mismatched end tag
-                    text = tokens[at + 1]
-                    out[leaf[0]] = _unescape(text) if "&" in text else text
+                    out[leaf[0]] = tokens[at + 1]
                     at += 4
                     continue
                 entry = get(tag)
@@ -272,8 +271,7 @@ class _Compiler:
                 elif how == _SCALAR:
                     if tokens[at + 2] != entry[2]:
                         raise Fallback
-                    text = tokens[at + 1]
-                    out[entry[0]] = entry[3](_unescape(text) if "&" in text else text)
+                    out[entry[0]] = entry[3](tokens[at + 1])
                     at += 4
                 elif how == _EMPTY:
                     out[entry[0]] = entry[2]()
@@ -310,8 +308,6 @@ class _Compiler:
                     if tokens[at + 2] != "/" + tag or not _NAME.match(tag):
                         raise Fallback
                     text = tokens[at + 1]
-                    if "&" in text:
-                        text = _unescape(text)
                     out.append(text if convert is None else convert(text))
                     at += 4
 
@@ -357,9 +353,8 @@ def _request_id_entries() -> dict[str, tuple[Any, ...]]:
 def _request_id(tokens: Tokens, at: int, depth: int) -> tuple[dict[str, Any], int]:
     if tokens[at + 2] != "/requestId":
         raise Fallback
-    text = tokens[at + 1]
     # lxml reports an element without text as None, which the lxml path passes on.
-    return {"RequestId": (_unescape(text) if "&" in text else text) or None}, at + 4
+    return {"RequestId": tokens[at + 1] or None}, at + 4
 
 
 class FastDecoder:
@@ -391,10 +386,13 @@ class FastDecoder:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise Fallback from None
-        if "&" in text:
-            _check_references(text)
         tokens = text.replace(">", "<").split("<")
         tokens[0:0] = ("", self.root_name)  # the root's start tag, as the decoders expect it
+        if "&" in text:
+            _check_references(text)
+            # Text tokens sit at even indices; a reference in a tag token is left
+            # alone so that the tag stays invalid and falls back.
+            tokens[0::2] = [_unescape(token) if "&" in token else token for token in tokens[0::2]]
         try:
             result, at = self._root(tokens, 1, 1)
         except (IndexError, RecursionError):
