@@ -45,7 +45,7 @@ class Fallback(Exception):
     """The body is outside the fast path's subset: decode it with lxml instead."""
 
 
-# Tokens: [text, tag, text, tag, ..., text], text already unescaped; a decoder gets the index of its
+# Tokens: [text, tag, text, tag, ..., text], references already resolved; a decoder gets the index of its
 # element's start tag and returns (value, index of the next tag after its end tag).
 Tokens = list[str]
 Decode = Callable[[Tokens, int, int], tuple[Any, int]]
@@ -69,26 +69,59 @@ def _legal(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-def _reference(match: re.Match[str]) -> str:
-    name, decimal, hexadecimal = match.groups()
-    if name is not None:
-        return _PREDEFINED[name]
-    return chr(int(decimal) if decimal is not None else int(hexadecimal, 16))
+# What a reference to "<" or ">" becomes until the text is split: C0 controls
+# cannot occur in the document (screening refused them), so they are free.
+_LT, _GT = "\x00", "\x01"
+_PLACEHOLDERS = {"<": _LT, ">": _GT}
+_RESTORE = str.maketrans({_LT: "<", _GT: ">"})
 
 
-def _unescape(text: str) -> str:
-    return _ENTITY.sub(_reference, text)
+_NAMED = ("&amp;", "&lt;", "&gt;", "&quot;", "&apos;")
 
 
-def _check_references(text: str) -> None:
-    """Every ``&`` starts a well-formed predefined entity or a reference to a legal character."""
-    found = _ENTITY.findall(text)
-    if len(found) != text.count("&"):
-        raise Fallback
-    if "&#" in text:
-        for _name, decimal, hexadecimal in found:
-            if not _name and not _legal(int(decimal) if decimal else int(hexadecimal, 16)):
+def _resolve_references(text: str) -> tuple[str, bool]:
+    """``text`` with every entity and character reference replaced (XML 1.0 sections 4.1 and 4.6).
+
+    Done before the split, so a reference that stands for ``<`` or ``>`` is
+    kept as a placeholder (restored per token afterwards: the second value says
+    whether any was used). Fallback for a malformed or unknown reference, a
+    reference to a character XML forbids, or a reference inside a tag.
+    """
+    if "&#" not in text:
+        # Only the five named entities can be valid here: C-speed counts and
+        # replaces. None of them can make a tag name valid, so one inside a tag
+        # still falls back later; "&amp;" goes last so "&amp;lt;" stays "&lt;".
+        if text.count("&") != sum(text.count(name) for name in _NAMED):
+            raise Fallback
+        placeholders = "&lt;" in text or "&gt;" in text
+        text = text.replace("&lt;", _LT).replace("&gt;", _GT).replace("&quot;", '"').replace("&apos;", "'")
+        return text.replace("&amp;", "&"), placeholders
+    count = 0
+    placeholders = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count, placeholders
+        count += 1
+        at = match.start()
+        if text.rfind("<", 0, at) > text.rfind(">", 0, at):
+            raise Fallback  # inside a tag: names and attributes are not the fast path's
+        name, decimal, hexadecimal = match.groups()
+        if name is not None:
+            char = _PREDEFINED[name]
+        else:
+            code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+            if not _legal(code):
                 raise Fallback
+            char = chr(code)
+        if char in _PLACEHOLDERS:
+            placeholders = True
+            return _PLACEHOLDERS[char]
+        return char
+
+    resolved = _ENTITY.sub(replace, text)
+    if count != text.count("&"):
+        raise Fallback  # an "&" that starts no well-formed reference
+    return resolved, placeholders
 
 
 # --- scalars: text -> value, Fallback when the lxml path would raise --------------
@@ -362,6 +395,7 @@ class FastDecoder:
 
     def __init__(self, model: ServiceModel, operation: str, limits: ParseLimits) -> None:
         self.root_name = f"{operation}Response"
+        self._root_bytes = self.root_name.encode()
         self.max_depth = limits.max_depth
         output = model.operation(operation).output
         members = model.shape(output).get("members", {}) if output else {}
@@ -371,7 +405,7 @@ class FastDecoder:
     def decode(self, data: bytes, limits: ParseLimits) -> dict[str, Any]:
         """The result for ``data``, or :class:`Fallback` (nothing is decided about the body then)."""
         head = _HEAD.match(data)
-        if head is None or head.group(4) != self.root_name.encode():
+        if head is None or head.group(4) != self._root_bytes:
             raise Fallback  # another prolog, an error document, another root: the lxml path judges
         body = data[head.end() :]
         screened = body.translate(None, _DELETE)
@@ -380,19 +414,20 @@ class FastDecoder:
             raise Fallback
         if limits.max_bytes is not None and len(data) > limits.max_bytes:
             raise Fallback
-        if b"\xef\xbf" in body and (_NON_CHARACTERS[0] in body or _NON_CHARACTERS[1] in body):
+        # One-byte search first: memchr-fast, where a two-byte "in" is not.
+        if b"\xef" in body and (_NON_CHARACTERS[0] in body or _NON_CHARACTERS[1] in body):
             raise Fallback
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise Fallback from None
+        placeholders = False
+        if "&" in text:
+            text, placeholders = _resolve_references(text)
         tokens = text.replace(">", "<").split("<")
         tokens[0:0] = ("", self.root_name)  # the root's start tag, as the decoders expect it
-        if "&" in text:
-            _check_references(text)
-            # Text tokens sit at even indices; a reference in a tag token is left
-            # alone so that the tag stays invalid and falls back.
-            tokens[0::2] = [_unescape(token) if "&" in token else token for token in tokens[0::2]]
+        if placeholders:
+            tokens[0::2] = [token.translate(_RESTORE) for token in tokens[0::2]]
         try:
             result, at = self._root(tokens, 1, 1)
         except (IndexError, RecursionError):
