@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import binascii
 import re
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -428,6 +427,7 @@ class FastDecoder:
         tokens[0:0] = ("", self.root_name)  # the root's start tag, as the decoders expect it
         if placeholders:
             tokens[0::2] = [token.translate(_RESTORE) for token in tokens[0::2]]
+        result: dict[str, Any]
         try:
             result, at = self._root(tokens, 1, 1)
         except (IndexError, RecursionError):
@@ -438,24 +438,22 @@ class FastDecoder:
         return result
 
 
+def _new_fast_decoder(model: ServiceModel, operation: str, limits: ParseLimits) -> FastDecoder | bool:
+    try:
+        return FastDecoder(model, operation, limits)
+    except (Fallback, RecursionError):
+        return False  # a shape outside the fast path (a map, a flattened member): always lxml
+
+
 def fast_decoder(model: ServiceModel, operation: str, limits: ParseLimits) -> FastDecoder | None:
     """The cached fast decoder of ``operation``, or None when its shapes are outside the fast path.
 
-    Compiled whole before it is published in the model's cache, under one lock
-    per model, so no thread ever sees a half-built decoder.
+    Compiled whole under the model's compile lock and published only then
+    (``ServiceModel.compile_once``), so no thread ever sees a half-built decoder.
     """
     key = ("xmlfast", operation, limits.max_depth)
-    cache = model.cache
-    found = cache.get(key)
-    if found is not None:
-        return found if isinstance(found, FastDecoder) else None
-    lock = cache.setdefault("xmlfast-lock", threading.Lock())
-    with lock:
-        found = cache.get(key)
-        if found is None:
-            try:
-                found = FastDecoder(model, operation, limits)
-            except (Fallback, RecursionError):
-                found = False
-            cache[key] = found
+    found = model.cache.get(key)
+    if found is None:
+        # Each decoder compiles with a compiler of its own, so there is no shared one to drop.
+        found = model.compile_once(key, "xmlfast-compiler", _new_fast_decoder, model, operation, limits)
     return found if isinstance(found, FastDecoder) else None
