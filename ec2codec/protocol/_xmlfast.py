@@ -35,7 +35,7 @@ from typing import Any
 
 from ..model.service import ServiceModel
 from ._time import parse_timestamp
-from ._xmlsafety import ParseLimits
+from ._xmlsafety import QUOTED_PLAIN_URI, ParseLimits
 
 __all__ = ["Fallback", "FastDecoder", "fast_decoder"]
 
@@ -55,7 +55,7 @@ _DELETE = bytes(b for b in range(256) if b not in _KEEP)
 _NON_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 _HEAD = re.compile(
     rb'(?:<\?xml version=(["\'])1\.0\1(?: encoding=(["\'])(?:UTF-8|utf-8)\2)?(?: standalone=(["\'])(?:yes|no)\3)?'
-    rb"[ \t\n]*\?>)?[ \t\n]*<([A-Za-z_][A-Za-z0-9_.-]*)(?:[ \t\n]+xmlns=([\"'])[^\x00-\x1f\x7f-\xff\"'<&]*\5)?[ \t\n]*>"
+    rb"[ \t\n]*\?>)?[ \t\n]*<([A-Za-z_][A-Za-z0-9_.-]*)(?:[ \t\n]+xmlns=" + QUOTED_PLAIN_URI + rb")?[ \t\n]*>"
 )
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _ENTITY = re.compile(r"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
@@ -202,7 +202,7 @@ def _skip(tokens: Tokens, at: int, depth: int, limit: int) -> int:
                 raise Fallback
             open_tags.pop()
         elif tag[-1:] == "/":
-            if not _NAME.match(tag[:-1]):
+            if not _NAME.match(tag[:-1]) or depth + len(open_tags) > limit:
                 raise Fallback
         else:
             if not _NAME.match(tag) or depth + len(open_tags) > limit:
@@ -279,6 +279,8 @@ class _Compiler:
         def decode(tokens: Tokens, at: int, depth: int) -> tuple[dict[str, Any], int]:
             end = "/" + tokens[at]
             at += 2
+            if depth >= limit and tokens[at] != end:
+                raise Fallback  # a child would be nested deeper than the limit
             out: dict[str, Any] = {}
             while True:
                 tag = tokens[at]
@@ -324,6 +326,8 @@ class _Compiler:
             def scalars(tokens: Tokens, at: int, depth: int) -> tuple[list[Any], int]:
                 end = "/" + tokens[at]
                 at += 2
+                if depth >= limit and tokens[at] != end:
+                    raise Fallback
                 out: list[Any] = []
                 while True:
                     tag = tokens[at]
@@ -352,6 +356,8 @@ class _Compiler:
         def nested(tokens: Tokens, at: int, depth: int) -> tuple[list[Any], int]:
             end = "/" + tokens[at]
             at += 2
+            if depth >= limit and tokens[at] != end:
+                raise Fallback
             out: list[Any] = []
             append = out.append
             while True:
@@ -401,6 +407,11 @@ class FastDecoder:
         compiler = _Compiler(model, limits.max_depth)
         self._root = compiler.structure(members, _request_id_entries())
 
+    def starts(self, data: bytes) -> bool:
+        """Whether ``data`` begins with the declaration and root start tag the fast path takes."""
+        head = _HEAD.match(data)
+        return head is not None and head.group(4) == self._root_bytes
+
     def decode(self, data: bytes, limits: ParseLimits) -> dict[str, Any]:
         """The result for ``data``, or :class:`Fallback` (nothing is decided about the body then)."""
         head = _HEAD.match(data)
@@ -439,6 +450,8 @@ class FastDecoder:
 
 
 def _new_fast_decoder(model: ServiceModel, operation: str, limits: ParseLimits) -> FastDecoder | bool:
+    if model.protocol not in ("ec2", ""):
+        return False  # awsQuery wraps results in <{Operation}Result>: the lxml path's root plan knows it
     try:
         return FastDecoder(model, operation, limits)
     except (Fallback, RecursionError):

@@ -128,6 +128,25 @@ _TOKEN_EDITS = st.sampled_from(
 )
 
 
+@settings(max_examples=PER_OPERATION * 20)
+@given(documents(), st.integers(1, 9))
+def test_depth_limits(case: tuple[str, bytes], max_depth: int) -> None:
+    # Every element, leaf, empty or unknown, counts against max_depth, as libxml2 counts it.
+    agree(*case, ParseLimits(max_depth=max_depth))
+
+
+@pytest.mark.parametrize("max_depth", range(1, 7))
+@pytest.mark.parametrize(
+    "inner",
+    [b"<snapshotTaskDetail><status>s</status></snapshotTaskDetail>", b"<tagSet><item><key>k</key></item></tagSet>",
+     b"<snapshotTaskDetail><userBucket/></snapshotTaskDetail>", b"<tagSet><item/></tagSet>",
+     b"<junk><a><b/></a></junk>", b"<description/>"],
+)  # fmt: skip
+def test_depth_limit_edges(max_depth: int, inner: bytes) -> None:
+    body = b"<ImportSnapshotResponse>" + inner + b"</ImportSnapshotResponse>"
+    agree("ImportSnapshot", body, ParseLimits(max_depth=max_depth))
+
+
 @settings(max_examples=PER_OPERATION * 30)
 @given(documents(), st.data())
 def test_token_mutations(case: tuple[str, bytes], data: st.DataObject) -> None:
