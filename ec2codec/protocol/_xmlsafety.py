@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "QUOTED_PLAIN_URI",
     "LIBXML2_MAX_DEPTH",
     "MAX_HEAD",
     "ParseLimits",
@@ -139,12 +140,12 @@ _TAG_PREFIX = rb"""[ \t\r\n]*(?:[^ \t\r\n=/>]+[ \t\r\n]*(?:=[ \t\r\n]*(?:"[^"]*|
 # value stays in the document for libxml2 to judge, and the elements keep it.
 _PLAIN_URI = rb"(?:[A-Za-z][A-Za-z0-9+.-]*:)?[A-Za-z0-9/._~-]*"
 _RESERVED_URI = rb"http://www\.w3\.org/(?:XML/1998/namespace|2000/xmlns/)"
-_QUOTED_PLAIN_URI = rb"""(?:"(?!%s")%s"|'(?!%s')%s')""" % (_RESERVED_URI, _PLAIN_URI, _RESERVED_URI, _PLAIN_URI)
+QUOTED_PLAIN_URI = rb"""(?:"(?!%s")%s"|'(?!%s')%s')""" % (_RESERVED_URI, _PLAIN_URI, _RESERVED_URI, _PLAIN_URI)
 # What EC2 actually sends, matched in one step: an optional XML declaration and
 # a root start tag with at most a plain default namespace declaration.
 _PLAIN_HEAD = (
     rb"""(?:\xef\xbb\xbf)?(?:<\?xml[^<>?]*\?>)?[ \t\r\n]*<([A-Za-z_][A-Za-z0-9_.-]*)"""
-    rb"""([ \t\r\n]+xmlns[ \t\r\n]*=[ \t\r\n]*""" + _QUOTED_PLAIN_URI + rb""")?[ \t\r\n]*>"""
+    rb"""([ \t\r\n]+xmlns[ \t\r\n]*=[ \t\r\n]*""" + QUOTED_PLAIN_URI + rb""")?[ \t\r\n]*>"""
 )
 
 
@@ -250,7 +251,7 @@ def _root_tag(data: bytes, start: int) -> Root | None:
             if declared:
                 raise ParseError("root element declares its default namespace twice")
             declared = True
-            if _regex(_QUOTED_PLAIN_URI).fullmatch(data, attr.start(2), attr.end()):
+            if _regex(QUOTED_PLAIN_URI).fullmatch(data, attr.start(2), attr.end()):
                 cut = attr.span()
         pos = attr.end()
     tag_end = _regex(_TAG_END).match(data, pos)

@@ -61,6 +61,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias, cast
 from ..errors import ModelError, ParseError, ServiceError
 from ..model.service import HasService, ServiceModel, service_of
 from ._awsqueryxml import root_plan
+from ._xmlfast import Fallback, fast_decoder
 from ._xmlplan import BadValue, Compiler, Plan, Reparse, local_name, prune
 from ._xmlsafety import (
     DEFAULT_LIMITS,
@@ -130,6 +131,16 @@ class OperationDecoder:
 
     def parse_bytes(self, data: bytes, limits: ParseLimits, status: int | None) -> dict[str, Any]:
         """Decode a whole body held in memory (no pruning: for bodies up to about a megabyte)."""
+        fast = fast_decoder(self.model, self.operation.name, limits)
+        if fast is not None:
+            try:
+                return fast.decode(data, limits)
+            except Fallback:
+                pass  # outside the subset EC2 writes: lxml decides, from the unchanged body
+        return self.parse_tree(data, limits, status)
+
+    def parse_tree(self, data: bytes, limits: ParseLimits, status: int | None) -> dict[str, Any]:
+        """:meth:`parse_bytes` through lxml only: any document, every ParseError (the fast path's reference)."""
         etree = _etree or _import_lxml()
 
         try:
@@ -335,8 +346,18 @@ class ResponseParser:
         status: int | None = None,
     ) -> None:
         self._decoder = decoder_for(service_of(model), operation)
-        self._guard = TreeGuard(limits or DEFAULT_LIMITS)
+        self._limits = limits or DEFAULT_LIMITS
+        self._guard = TreeGuard(self._limits)
         self._status = status
+        # A body that begins as EC2 success documents do and ends within
+        # _ONESHOT_MAX is held whole and decoded at close() as parse() decodes
+        # it (the fast path first). Anything else, or more, goes to the
+        # streaming path at once (held chunks replayed), so a bad prolog is
+        # still refused at the feed() that brings it and memory stays bounded
+        # by the result plus one megabyte.
+        self._fast = fast_decoder(self._decoder.model, operation, self._limits)
+        self._whole: list[bytes] | None = [] if self._fast is not None else None
+        self._whole_size = 0
         self._head: list[bytes] = []  # chunks received before the root start tag is complete
         self._held = 0  # their total size
         self._scanned = -1  # the size at the last scan of the head
@@ -354,7 +375,19 @@ class ResponseParser:
         if self._state != "open":
             raise ParseError(f"ResponseParser.feed() called after the parser was {self._state}")
         try:
-            self._feed(_as_bytes(chunk))
+            data = _as_bytes(chunk)
+            whole = self._whole
+            if whole is not None:
+                whole.append(data)
+                self._whole_size += len(data)
+                fast = self._fast
+                if self._whole_size <= _ONESHOT_MAX and fast is not None and fast.starts(whole[0]):
+                    return
+                self._whole = None
+                for held in whole:
+                    self._feed(held)
+                return
+            self._feed(data)
         except BaseException as exc:
             self._state = "failed"
             self._release()
@@ -367,6 +400,21 @@ class ResponseParser:
         """Finish the document and return the decoded result (or raise ServiceError/ParseError)."""
         if self._state != "open":
             raise ParseError(f"ResponseParser.close() called after the parser was {self._state}")
+        if self._whole is not None:
+            whole, self._whole = self._whole, None
+            data = whole[0] if len(whole) == 1 else b"".join(whole)
+            fast = self._fast
+            if fast is not None:
+                try:
+                    result = fast.decode(data, self._limits)
+                except Fallback:
+                    pass
+                else:
+                    self._state = "closed"
+                    return result
+            self.feed(data)  # the streaming path decides, exactly as before
+            if self._state != "open":  # pragma: no cover - feed() raised already
+                raise ParseError("ResponseParser failed")
         if self._parser is None:
             # The head _feed held back is parsed as feed() would have: a syntax error in it is not a truncation.
             self._scanned = -1

@@ -1,0 +1,207 @@
+"""The fast path (protocol/_xmlfast.py) against the lxml path: the same result, or a fallback, for every input.
+
+Every document is decoded both ways. Where the fast path answers, its result
+must equal the lxml path's; where the lxml path raises (ParseError or
+ServiceError), the fast path must have fallen back. Inputs: documents EC2
+would send for generated results of many operations, those documents mutated
+byte by byte and token by token (entities, comments, CDATA, attributes,
+prefixes, CR, bad characters, swapped or dropped tags), the golden responses
+and the hostile corpus. ``HYPOTHESIS_PROFILE=thorough`` runs many more.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import ec2codec
+from ec2codec import ParseError, ServiceError
+from ec2codec.model.service import bundled_model
+from ec2codec.protocol._xmlfast import Fallback, fast_decoder
+from ec2codec.protocol._xmlsafety import DEFAULT_LIMITS, ParseLimits
+from ec2codec.protocol.xml import decoder_for
+from tests.goldens import FIXTURES
+from tests.param_strategies import OPERATIONS, PER_OPERATION
+from tests.parse_support import comparable
+from tests.protocol.test_parse_hostile import DTD_CASES
+from tests.result_strategies import REQUEST_IDS, results_for
+
+MODEL = bundled_model()
+WITH_OUTPUT = [op for op in OPERATIONS if MODEL.operation(op).output]
+GOLDEN = sorted((FIXTURES / "responses").glob("*.xml"))
+
+
+def _lxml(operation: str, body: bytes, limits: ParseLimits) -> tuple[Any, ...]:
+    try:
+        return ("ok", comparable(decoder_for(MODEL, operation).parse_tree(body, limits, None)))
+    except ParseError:
+        return ("ParseError",)
+    except ServiceError as exc:
+        return ("ServiceError", exc.code)
+
+
+def agree(operation: str, body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> bool:
+    """Assert the two paths agree on ``body``; True when the fast path answered."""
+    fast = fast_decoder(MODEL, operation, limits)
+    expected = _lxml(operation, body, limits)
+    if fast is None:
+        return False
+    try:
+        got = fast.decode(body, limits)
+    except Fallback:
+        return False
+    assert expected == ("ok", comparable(got)), body[:2000]
+    return True
+
+
+def test_the_fast_path_answers_for_what_ec2_sends() -> None:
+    # Without this the differential tests below could pass by always falling back.
+    answered = [path.name for path in GOLDEN if agree(path.name.split(".")[0], path.read_bytes())]
+    assert len(answered) >= len(GOLDEN) // 2, answered
+    body = (FIXTURES / "responses" / "ImportSnapshot.xml").read_bytes()
+    assert agree("ImportSnapshot", body)
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
+def test_golden_responses(path: Any) -> None:
+    agree(path.name.split(".")[0], path.read_bytes())
+
+
+@pytest.mark.parametrize("body", DTD_CASES.values(), ids=DTD_CASES.keys())
+def test_hostile_documents_never_reach_the_fast_decoders(body: bytes) -> None:
+    assert not agree("ImportSnapshot", body)
+
+
+_SMALL = ParseLimits(max_depth=3, max_elements=5, max_bytes=200)
+
+
+@pytest.mark.parametrize("limits", [_SMALL, ParseLimits(max_depth=2), ParseLimits(max_elements=3)])
+def test_limits_are_the_lxml_paths(limits: ParseLimits) -> None:
+    body = (FIXTURES / "responses" / "ImportSnapshot.xml").read_bytes()
+    assert not agree("ImportSnapshot", body, limits)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, bytes]:
+    operation = draw(st.sampled_from(WITH_OUTPUT))
+    result = draw(results_for(operation))
+    return operation, ec2codec.encode_response(operation, result, draw(REQUEST_IDS))
+
+
+@settings(max_examples=PER_OPERATION * 20)
+@given(documents())
+def test_generated_documents(case: tuple[str, bytes]) -> None:
+    agree(*case)
+
+
+_TAG = re.compile(rb"<(/?)([A-Za-z_][A-Za-z0-9_.-]*)(/?)>")
+_TOKEN_EDITS = st.sampled_from(
+    [
+        lambda m: b"<" + m.group(1) + m.group(2) + b' a="1"' + m.group(3) + b">",  # an attribute
+        lambda m: b"<" + m.group(1) + b"p:" + m.group(2) + m.group(3) + b">",  # a prefix
+        lambda m: b"<" + m.group(1) + m.group(2) + b"x" + m.group(3) + b">",  # a renamed tag
+        lambda m: b"<" + m.group(1) + m.group(2) + b" " + m.group(3) + b">",  # space before >
+        lambda m: b"",  # a dropped tag
+        lambda m: m.group(0) * 2,  # a doubled tag
+        lambda m: m.group(0) + b"<!-- c -->",
+        lambda m: m.group(0) + b"<![CDATA[<x>&]]>",
+        lambda m: m.group(0) + b"<?pi x?>",
+        lambda m: m.group(0) + b"&bogus;",
+        lambda m: m.group(0) + b"&#0;",
+        lambda m: m.group(0) + b"&#x10FFFF;&#65;&lt;",
+        lambda m: m.group(0) + b"\r\n",
+        lambda m: m.group(0) + b"\x01",
+        lambda m: m.group(0) + b"\xef\xbf\xbe",
+        lambda m: m.group(0) + b"\xff",
+        lambda m: m.group(0) + b"]]>",
+        lambda m: m.group(0) + b" > ",
+        lambda m: m.group(0) + b"<unknown><deeper>t</deeper><e/></unknown>",
+        lambda m: m.group(0) + b"<unknown><deeper>t</unknown></deeper>",
+        lambda m: m.group(0) + b"<item/>",
+        lambda m: m.group(0) + b"<x:y xmlns:x='u'/>",
+        lambda m: m.group(0) + b"<1bad/>",
+    ]
+)
+
+
+@settings(max_examples=PER_OPERATION * 20)
+@given(documents(), st.integers(1, 9))
+def test_depth_limits(case: tuple[str, bytes], max_depth: int) -> None:
+    # Every element, leaf, empty or unknown, counts against max_depth, as libxml2 counts it.
+    agree(*case, ParseLimits(max_depth=max_depth))
+
+
+@pytest.mark.parametrize("max_depth", range(1, 7))
+@pytest.mark.parametrize(
+    "inner",
+    [b"<snapshotTaskDetail><status>s</status></snapshotTaskDetail>", b"<tagSet><item><key>k</key></item></tagSet>",
+     b"<snapshotTaskDetail><userBucket/></snapshotTaskDetail>", b"<tagSet><item/></tagSet>",
+     b"<junk><a><b/></a></junk>", b"<description/>"],
+)  # fmt: skip
+def test_depth_limit_edges(max_depth: int, inner: bytes) -> None:
+    body = b"<ImportSnapshotResponse>" + inner + b"</ImportSnapshotResponse>"
+    agree("ImportSnapshot", body, ParseLimits(max_depth=max_depth))
+
+
+@settings(max_examples=PER_OPERATION * 30)
+@given(documents(), st.data())
+def test_token_mutations(case: tuple[str, bytes], data: st.DataObject) -> None:
+    operation, body = case
+    for _ in range(data.draw(st.integers(1, 3))):
+        tags = list(_TAG.finditer(body))
+        if not tags:
+            break
+        match = data.draw(st.sampled_from(tags))
+        edit = data.draw(_TOKEN_EDITS)
+        body = body[: match.start()] + edit(match) + body[match.end() :]
+    agree(operation, body)
+
+
+@settings(max_examples=PER_OPERATION * 30)
+@given(documents(), st.data())
+def test_byte_mutations(case: tuple[str, bytes], data: st.DataObject) -> None:
+    operation, body = case
+    doc = bytearray(body)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(doc)))
+        kind = data.draw(st.sampled_from(["insert", "delete", "flip", "cut"]))
+        if kind == "insert":
+            doc[at:at] = data.draw(st.sampled_from([b"<", b">", b"/", b"&", b"&amp;", b"<a>", b"</a>", b"\n"]))
+        elif kind == "delete":
+            del doc[at : at + data.draw(st.integers(1, 8))]
+        elif kind == "flip" and at < len(doc):
+            doc[at] = data.draw(st.integers(0, 255))
+        else:
+            del doc[at:]
+    agree(operation, bytes(doc))
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        # Whitespace-only text in a scalar is kept (libxml2 keeps blanks directly inside a childless element).
+        ("ImportSnapshot", b"<ImportSnapshotResponse><description>  \n </description></ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><requestId></requestId></ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><requestId/></ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><description>a<b/>c</description></ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><snapshotTaskDetail><progress/></snapshotTaskDetail>"
+                           b"</ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><description>&#xD;&#9;&quot;&apos;</description>"
+                           b"</ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse xmlns='a&amp;b'><description>x</description>"
+                           b"</ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse xmlns='a<b'></ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse></ImportSnapshotResponse> trailing"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse></ImportSnapshotResponse><again/>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse><tagSet><item><key>k</key></item><x>y</x></tagSet>"
+                           b"</ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<ImportSnapshotResponse>" + b"<a>" * 300 + b"</a>" * 300 + b"</ImportSnapshotResponse>"),
+        ("ImportSnapshot", b"<Response><Errors><Error><Code>X</Code><Message>m</Message></Error></Errors></Response>"),
+    ],
+)  # fmt: skip
+def test_edge_cases(operation: str, body: bytes) -> None:
+    agree(operation, body)
