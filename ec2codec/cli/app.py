@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 
 
 def _checked_operation(name: str) -> str:
-    from ..model.service import bundled_model
+    from ..model.service import default_model  # the bundled model, or the one EC2CODEC_MODEL names
 
-    if not bundled_model().has_operation(name):
+    if not default_model().has_operation(name):
         raise UsageError(f"unknown operation {name!r} (operation names are CamelCase, e.g. ImportSnapshot)")
     return name
 

@@ -63,7 +63,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from ..auth.credentials.chain import CredentialProvider, resolve_provider, resolve_region
 from ..auth.sigv4 import Credentials, sign
 from ..errors import Error, ParseError, ServiceError, ValidationError
-from ..model.service import bundled_model
+from ..model.service import model_from_environment
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
 from . import customizations
@@ -124,9 +124,12 @@ class Client(ClientMethods, Boto3Methods):
     shared-file profile). ``credentials`` is fixed :class:`Credentials` or a
     :class:`CredentialProvider`, asked before every attempt. ``timeout`` is
     ``(connect, read)`` seconds or one number for both. ``now`` returns the
-    aware UTC time (the real clock by default). Every argument is checked
-    here: a wrong one is a ValidationError naming each problem. One client may
-    be shared between threads as far as ``requests.Session`` may.
+    aware UTC time (the real clock by default). ``model`` (``ec2codec.load_model``)
+    defaults to the one ``EC2CODEC_MODEL`` names in the environment, else the
+    bundled model; its paginators and waiters serve :meth:`paginate` and
+    :meth:`wait`. Every argument is checked here: a wrong one is a
+    ValidationError naming each problem. One client may be shared between
+    threads as far as ``requests.Session`` may.
     """
 
     # The positional order is public API: region first, as boto3's region_name.
@@ -171,7 +174,8 @@ class Client(ClientMethods, Boto3Methods):
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.clock_offset = timedelta(0)
-        self._service = model.service if model is not None else bundled_model()
+        # Without model=, the one EC2CODEC_MODEL names in this client's environment, else the bundled one.
+        self._service = model.service if model is not None else model_from_environment(env)
         self._token_factory = token_factory or _uuid4
         self._sleep = sleep
         self._rng = rng
@@ -244,15 +248,17 @@ class Client(ClientMethods, Boto3Methods):
         """Every page of ``operation`` (see :func:`ec2codec.client.pagination.paginate`; ``page_size=``)."""
         from .pagination import paginate
 
-        check_options(f"paginate {operation}", options, option_names(paginate))
+        check_options(f"paginate {operation}", options, option_names(paginate, exclude=("model",)))
+        options["model"] = self._service  # its paginators-1.json, when it came with one
         return paginate(self.call, operation, params, **options)
 
     def wait(self, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Poll until waiter ``name`` succeeds (see :func:`.waiters.wait`), sleeping with the client's sleep."""
         from .waiters import wait
 
-        check_options(f"wait {name}", options, option_names(wait))
+        check_options(f"wait {name}", options, option_names(wait, exclude=("model",)))
         options.setdefault("sleep", self._sleep)
+        options["model"] = self._service  # its waiters-2.json, when it came with one
         return wait(self.call, name, params, **options)
 
     def wait_import_snapshot(self, task_id: str, **options: Any) -> dict[str, Any]:
