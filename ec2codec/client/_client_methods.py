@@ -154,6 +154,13 @@ class ClientMethods:
         """
         return self.call("AssociateAddress", params)
 
+    def associate_application_status_check(self, **params: Any) -> dict[str, Any]:
+        """Associates an application status check with instances or tags.
+
+        EC2 ``AssociateApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("AssociateApplicationStatusCheck", params)
+
     def associate_capacity_reservation_billing_owner(self, **params: Any) -> dict[str, Any]:
         """Initiates a request to assign billing of the unused capacity of a shared Capacity Reservation to a consumer
         account that is consolidated under the same Amazon Web Services organizations payer account.
@@ -215,12 +222,26 @@ class ClientMethods:
         """
         return self.call("AssociateIpamResourceDiscovery", params)
 
+    def associate_kms_key_id(self, **params: Any) -> dict[str, Any]:
+        """Associates an additional KMS key with an encrypted Amazon EBS snapshot.
+
+        EC2 ``AssociateKmsKeyId``; required: ``KmsKeyId`` (str).
+        """
+        return self.call("AssociateKmsKeyId", params)
+
     def associate_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
         """Associates Elastic IP addresses (EIPs) and private IPv4 addresses with a public NAT gateway.
 
         EC2 ``AssociateNatGatewayAddress``; required: ``AllocationIds`` (list), ``NatGatewayId`` (str).
         """
         return self.call("AssociateNatGatewayAddress", params)
+
+    def associate_networking_flex_cost_allocation_policy(self, **params: Any) -> dict[str, Any]:
+        """Associates a flex cost allocation policy with one or more network resources.
+
+        EC2 ``AssociateNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("AssociateNetworkingFlexCostAllocationPolicy", params)
 
     def associate_route_server(self, **params: Any) -> dict[str, Any]:
         """Associates a route server with a VPC to enable dynamic route updates.
@@ -297,6 +318,13 @@ class ClientMethods:
         """
         return self.call("AttachClassicLinkVpc", params)
 
+    def attach_image_watermark(self, **params: Any) -> dict[str, Any]:
+        """Attaches a watermark to a non-public AMI.
+
+        EC2 ``AttachImageWatermark``; required: ``ImageId`` (str), ``WatermarkName`` (str).
+        """
+        return self.call("AttachImageWatermark", params)
+
     def attach_internet_gateway(self, **params: Any) -> dict[str, Any]:
         """Attaches an internet gateway or a virtual private gateway to a VPC, enabling connectivity between the
         internet and the VPC.
@@ -357,6 +385,14 @@ class ClientMethods:
         EC2 ``AuthorizeSecurityGroupIngress``; no parameter is required.
         """
         return self.call("AuthorizeSecurityGroupIngress", params)
+
+    def batch_modify_ipam_routing_policy_registrations(self, **params: Any) -> dict[str, Any]:
+        """Modifies multiple routing policy registrations in a single operation.
+
+        EC2 ``BatchModifyIpamRoutingPolicyRegistrations``; required: ``DeltaJson`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("BatchModifyIpamRoutingPolicyRegistrations", params)
 
     def bundle_instance(self, **params: Any) -> dict[str, Any]:
         """Bundles an Amazon instance store-backed Windows instance.
@@ -480,6 +516,13 @@ class ClientMethods:
         """
         return self.call("CopyVolumes", params)
 
+    def create_application_status_check(self, **params: Any) -> dict[str, Any]:
+        """Creates an application status check for monitoring the health of applications running on your instances.
+
+        EC2 ``CreateApplicationStatusCheck``; required: ``Port`` (int), ``Protocol`` (str).
+        """
+        return self.call("CreateApplicationStatusCheck", params)
+
     def create_capacity_manager_data_export(self, **params: Any) -> dict[str, Any]:
         """Creates a new data export configuration for EC2 Capacity Manager.
 
@@ -504,11 +547,27 @@ class ClientMethods:
         """
         return self.call("CreateCapacityReservationBySplitting", params)
 
+    def create_capacity_reservation_cancellation_quote(self, **params: Any) -> dict[str, Any]:
+        """Generates a cancellation quote for a future-dated Capacity Reservation that is within its commitment
+        duration.
+
+        EC2 ``CreateCapacityReservationCancellationQuote``; required: ``CapacityReservationId`` (str).
+        """
+        return self.call("CreateCapacityReservationCancellationQuote", params)
+
+    def create_capacity_reservation_date_change_quote(self, **params: Any) -> dict[str, Any]:
+        """Generates a quote for changing the start date of a future-dated Capacity Reservation that has not yet been
+        delivered.
+
+        EC2 ``CreateCapacityReservationDateChangeQuote``; required: ``CapacityReservationId`` (str), ``NewStartDate``
+        (datetime).
+        """
+        return self.call("CreateCapacityReservationDateChangeQuote", params)
+
     def create_capacity_reservation_fleet(self, **params: Any) -> dict[str, Any]:
         """Creates a Capacity Reservation Fleet.
 
-        EC2 ``CreateCapacityReservationFleet``; required: ``InstanceTypeSpecifications`` (list),
-        ``TotalTargetCapacity`` (int).
+        EC2 ``CreateCapacityReservationFleet``; required: ``TotalTargetCapacity`` (int).
         """
         return self.call("CreateCapacityReservationFleet", params)
 
@@ -680,6 +739,15 @@ class ClientMethods:
         """
         return self.call("CreateIpamExternalResourceVerificationToken", params)
 
+    def create_ipam_internet_registry_association(self, **params: Any) -> dict[str, Any]:
+        """Creates an association between an IPAM and a Regional Internet Registry (RIR) for Resource Public Key
+        Infrastructure (RPKI) management.
+
+        EC2 ``CreateIpamInternetRegistryAssociation``; required: ``IpamId`` (str), ``OrganizationHandle`` (str),
+        ``Rir`` (str).
+        """
+        return self.call("CreateIpamInternetRegistryAssociation", params)
+
     def create_ipam_policy(self, **params: Any) -> dict[str, Any]:
         """Creates an IPAM policy.
 
@@ -715,6 +783,15 @@ class ClientMethods:
         EC2 ``CreateIpamResourceDiscovery``; no parameter is required.
         """
         return self.call("CreateIpamResourceDiscovery", params)
+
+    def create_ipam_routing_policy_registration(self, **params: Any) -> dict[str, Any]:
+        """Creates a routing policy registration and publishes Route Origin Authorizations (ROAs) to the RPKI for the
+        specified CIDR prefix and ASNs.
+
+        EC2 ``CreateIpamRoutingPolicyRegistration``; required: ``Asns`` (list), ``Cidr`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("CreateIpamRoutingPolicyRegistration", params)
 
     def create_ipam_scope(self, **params: Any) -> dict[str, Any]:
         """Create an IPAM scope.
@@ -806,6 +883,13 @@ class ClientMethods:
         """
         return self.call("CreateManagedPrefixList", params)
 
+    def create_metric_category(self, **params: Any) -> dict[str, Any]:
+        """Creates a metric category.
+
+        EC2 ``CreateMetricCategory``; required: ``Metrics`` (list).
+        """
+        return self.call("CreateMetricCategory", params)
+
     def create_nat_gateway(self, **params: Any) -> dict[str, Any]:
         """Creates a NAT gateway in the specified subnet.
 
@@ -858,6 +942,14 @@ class ClientMethods:
         """
         return self.call("CreateNetworkInterfacePermission", params)
 
+    def create_networking_flex_cost_allocation_policy(self, **params: Any) -> dict[str, Any]:
+        """Creates a flex cost allocation policy for Networking Flexible Cost Allocation (FCA), a feature of Amazon
+        Virtual Private Cloud (Amazon VPC).
+
+        EC2 ``CreateNetworkingFlexCostAllocationPolicy``; required: ``NetworkResourceType`` (str).
+        """
+        return self.call("CreateNetworkingFlexCostAllocationPolicy", params)
+
     def create_placement_group(self, **params: Any) -> dict[str, Any]:
         """Creates a placement group in which to launch instances.
 
@@ -874,8 +966,9 @@ class ClientMethods:
 
     def create_replace_root_volume_task(self, **params: Any) -> dict[str, Any]:
         """Replaces the EBS-backed root volume for a running instance with a new volume that is restored to the original
-        root volume's launch state, that is restored to a specific snapshot taken from the original root volume, or
-        that is restored from an AMI that has the same key characteristics as that of the instance.
+        root volume's launch state, that is restored to a specific snapshot taken from the original root volume, that
+        is restored from an AMI that has the same key characteristics as that of the instance, or that is replaced by
+        a specified volume.
 
         EC2 ``CreateReplaceRootVolumeTask``; required: ``InstanceId`` (str).
         """
@@ -1079,6 +1172,15 @@ class ClientMethods:
         """
         return self.call("CreateTransitGatewayMulticastDomain", params)
 
+    def create_transit_gateway_network_function_attachment(self, **params: Any) -> dict[str, Any]:
+        """Creates a network function attachment that connects the specified transit gateway to a Gateway Load Balancer
+        endpoint service.
+
+        EC2 ``CreateTransitGatewayNetworkFunctionAttachment``; required: ``ServiceName`` (str), ``TransitGatewayId``
+        (str).
+        """
+        return self.call("CreateTransitGatewayNetworkFunctionAttachment", params)
+
     def create_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
         """Requests a transit gateway peering attachment between the specified transit gateway (requester) and a peer
         transit gateway (accepter).
@@ -1094,6 +1196,14 @@ class ClientMethods:
         EC2 ``CreateTransitGatewayPolicyTable``; required: ``TransitGatewayId`` (str).
         """
         return self.call("CreateTransitGatewayPolicyTable", params)
+
+    def create_transit_gateway_policy_table_entry(self, **params: Any) -> dict[str, Any]:
+        """Creates an entry in a transit gateway policy table to route matching traffic to a specified route table.
+
+        EC2 ``CreateTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str), ``TargetRouteTableId``
+        (str), ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("CreateTransitGatewayPolicyTableEntry", params)
 
     def create_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
         """Creates a reference (route) to a prefix list in a specified transit gateway route table.
@@ -1257,6 +1367,13 @@ class ClientMethods:
         """
         return self.call("CreateVpnGateway", params)
 
+    def delete_application_status_check(self, **params: Any) -> dict[str, Any]:
+        """Deletes an application status check.
+
+        EC2 ``DeleteApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("DeleteApplicationStatusCheck", params)
+
     def delete_capacity_manager_data_export(self, **params: Any) -> dict[str, Any]:
         """Deletes an existing Capacity Manager data export configuration.
 
@@ -1277,6 +1394,13 @@ class ClientMethods:
         EC2 ``DeleteClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
         """
         return self.call("DeleteClientVpnEndpoint", params)
+
+    def delete_client_vpn_endpoint_authorization_policy(self, **params: Any) -> dict[str, Any]:
+        """Deletes the authorization policy for a Client VPN endpoint.
+
+        EC2 ``DeleteClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("DeleteClientVpnEndpointAuthorizationPolicy", params)
 
     def delete_client_vpn_route(self, **params: Any) -> dict[str, Any]:
         """Deletes a route from a Client VPN endpoint.
@@ -1384,6 +1508,13 @@ class ClientMethods:
         """
         return self.call("DeleteIpamExternalResourceVerificationToken", params)
 
+    def delete_ipam_internet_registry_association(self, **params: Any) -> dict[str, Any]:
+        """Deletes an IPAM internet registry association.
+
+        EC2 ``DeleteIpamInternetRegistryAssociation``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("DeleteIpamInternetRegistryAssociation", params)
+
     def delete_ipam_policy(self, **params: Any) -> dict[str, Any]:
         """Deletes an IPAM policy.
 
@@ -1418,6 +1549,14 @@ class ClientMethods:
         EC2 ``DeleteIpamResourceDiscovery``; required: ``IpamResourceDiscoveryId`` (str).
         """
         return self.call("DeleteIpamResourceDiscovery", params)
+
+    def delete_ipam_routing_policy_registration(self, **params: Any) -> dict[str, Any]:
+        """Deletes a routing policy registration for a specified CIDR prefix.
+
+        EC2 ``DeleteIpamRoutingPolicyRegistration``; required: ``Cidr`` (str), ``IpamInternetRegistryAssociationId``
+        (str).
+        """
+        return self.call("DeleteIpamRoutingPolicyRegistration", params)
 
     def delete_ipam_scope(self, **params: Any) -> dict[str, Any]:
         """Delete the scope for an IPAM.
@@ -1498,6 +1637,13 @@ class ClientMethods:
         """
         return self.call("DeleteManagedPrefixList", params)
 
+    def delete_metric_category(self, **params: Any) -> dict[str, Any]:
+        """Deletes the specified metric category.
+
+        EC2 ``DeleteMetricCategory``; required: ``MetricCategoryId`` (str).
+        """
+        return self.call("DeleteMetricCategory", params)
+
     def delete_nat_gateway(self, **params: Any) -> dict[str, Any]:
         """Deletes the specified NAT gateway.
 
@@ -1560,6 +1706,13 @@ class ClientMethods:
         EC2 ``DeleteNetworkInterfacePermission``; required: ``NetworkInterfacePermissionId`` (str).
         """
         return self.call("DeleteNetworkInterfacePermission", params)
+
+    def delete_networking_flex_cost_allocation_policies(self, **params: Any) -> dict[str, Any]:
+        """Deletes one or more flex cost allocation policies.
+
+        EC2 ``DeleteNetworkingFlexCostAllocationPolicies``; required: ``FcaPolicyIds`` (list).
+        """
+        return self.call("DeleteNetworkingFlexCostAllocationPolicies", params)
 
     def delete_placement_group(self, **params: Any) -> dict[str, Any]:
         """Deletes the specified placement group.
@@ -1751,6 +1904,13 @@ class ClientMethods:
         """
         return self.call("DeleteTransitGatewayMulticastDomain", params)
 
+    def delete_transit_gateway_network_function_attachment(self, **params: Any) -> dict[str, Any]:
+        """Deletes the specified network function attachment.
+
+        EC2 ``DeleteTransitGatewayNetworkFunctionAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("DeleteTransitGatewayNetworkFunctionAttachment", params)
+
     def delete_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
         """Deletes a transit gateway peering attachment.
 
@@ -1764,6 +1924,14 @@ class ClientMethods:
         EC2 ``DeleteTransitGatewayPolicyTable``; required: ``TransitGatewayPolicyTableId`` (str).
         """
         return self.call("DeleteTransitGatewayPolicyTable", params)
+
+    def delete_transit_gateway_policy_table_entry(self, **params: Any) -> dict[str, Any]:
+        """Deletes the specified transit gateway policy table entry.
+
+        EC2 ``DeleteTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("DeleteTransitGatewayPolicyTableEntry", params)
 
     def delete_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
         """Deletes a reference (route) to a prefix list in a specified transit gateway route table.
@@ -1981,6 +2149,13 @@ class ClientMethods:
         """
         return self.call("DescribeAccountAttributes", params)
 
+    def describe_account_vpc_encryption_control(self, **params: Any) -> dict[str, Any]:
+        """Describes the account-level VPC Encryption Control configuration for your account.
+
+        EC2 ``DescribeAccountVpcEncryptionControl``; no parameter is required.
+        """
+        return self.call("DescribeAccountVpcEncryptionControl", params)
+
     def describe_address_transfers(self, **params: Any) -> dict[str, Any]:
         """Describes an Elastic IP address transfer.
 
@@ -2008,6 +2183,28 @@ class ClientMethods:
         EC2 ``DescribeAggregateIdFormat``; no parameter is required.
         """
         return self.call("DescribeAggregateIdFormat", params)
+
+    def describe_application_status(self, **params: Any) -> dict[str, Any]:
+        """Describes the aggregated application health status for the specified instances.
+
+        EC2 ``DescribeApplicationStatus``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatus", params)
+
+    def describe_application_status_check_associations(self, **params: Any) -> dict[str, Any]:
+        """Describes the associations for one or more application status checks.
+
+        EC2 ``DescribeApplicationStatusCheckAssociations``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatusCheckAssociations", params)
+
+    def describe_application_status_checks(self, **params: Any) -> dict[str, Any]:
+        """Describes application status checks, including configuration details such as protocol, port, path,
+        thresholds, and associations.
+
+        EC2 ``DescribeApplicationStatusChecks``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatusChecks", params)
 
     def describe_availability_zones(self, **params: Any) -> dict[str, Any]:
         """Describes the Availability Zones, Local Zones, and Wavelength Zones that are available to you.
@@ -2089,6 +2286,21 @@ class ClientMethods:
         EC2 ``DescribeCapacityReservationBillingRequests``; required: ``Role`` (str).
         """
         return self.call("DescribeCapacityReservationBillingRequests", params)
+
+    def describe_capacity_reservation_cancellation_quotes(self, **params: Any) -> dict[str, Any]:
+        """Describes one or more Capacity Reservation cancellation quotes.
+
+        EC2 ``DescribeCapacityReservationCancellationQuotes``; no parameter is required.
+        """
+        return self.call("DescribeCapacityReservationCancellationQuotes", params)
+
+    def describe_capacity_reservation_date_change_quotes(self, **params: Any) -> dict[str, Any]:
+        """Describes one or more Capacity Reservation date change quotes that you generated by using the
+        CreateCapacityReservationDateChangeQuote operation.
+
+        EC2 ``DescribeCapacityReservationDateChangeQuotes``; no parameter is required.
+        """
+        return self.call("DescribeCapacityReservationDateChangeQuotes", params)
 
     def describe_capacity_reservation_fleets(self, **params: Any) -> dict[str, Any]:
         """Describes one or more Capacity Reservation Fleets.
@@ -2496,6 +2708,13 @@ class ClientMethods:
         """
         return self.call("DescribeIpamExternalResourceVerificationTokens", params)
 
+    def describe_ipam_internet_registry_associations(self, **params: Any) -> dict[str, Any]:
+        """Describes one or more IPAM internet registry associations.
+
+        EC2 ``DescribeIpamInternetRegistryAssociations``; no parameter is required.
+        """
+        return self.call("DescribeIpamInternetRegistryAssociations", params)
+
     def describe_ipam_policies(self, **params: Any) -> dict[str, Any]:
         """Describes one or more IPAM policies.
 
@@ -2658,6 +2877,13 @@ class ClientMethods:
         """
         return self.call("DescribeManagedPrefixLists", params)
 
+    def describe_metric_categories(self, **params: Any) -> dict[str, Any]:
+        """Describes the specified metric categories, or all of your metric categories.
+
+        EC2 ``DescribeMetricCategories``; no parameter is required.
+        """
+        return self.call("DescribeMetricCategories", params)
+
     def describe_moving_addresses(self, **params: Any) -> dict[str, Any]:
         """This action is deprecated.
 
@@ -2728,6 +2954,20 @@ class ClientMethods:
         EC2 ``DescribeNetworkInterfaces``; no parameter is required.
         """
         return self.call("DescribeNetworkInterfaces", params)
+
+    def describe_networking_flex_cost_allocation_policies(self, **params: Any) -> dict[str, Any]:
+        """Describes one or more of your flex cost allocation policies.
+
+        EC2 ``DescribeNetworkingFlexCostAllocationPolicies``; no parameter is required.
+        """
+        return self.call("DescribeNetworkingFlexCostAllocationPolicies", params)
+
+    def describe_networking_flex_cost_allocation_policy_associations(self, **params: Any) -> dict[str, Any]:
+        """Describes the associations between your flex cost allocation policies and network resources.
+
+        EC2 ``DescribeNetworkingFlexCostAllocationPolicyAssociations``; no parameter is required.
+        """
+        return self.call("DescribeNetworkingFlexCostAllocationPolicyAssociations", params)
 
     def describe_outpost_lags(self, **params: Any) -> dict[str, Any]:
         """Describes the Outposts link aggregation groups (LAGs).
@@ -3063,6 +3303,13 @@ class ClientMethods:
         """
         return self.call("DescribeTransitGatewayMulticastDomains", params)
 
+    def describe_transit_gateway_network_function_attachments(self, **params: Any) -> dict[str, Any]:
+        """Describes one or more network function attachments.
+
+        EC2 ``DescribeTransitGatewayNetworkFunctionAttachments``; no parameter is required.
+        """
+        return self.call("DescribeTransitGatewayNetworkFunctionAttachments", params)
+
     def describe_transit_gateway_peering_attachments(self, **params: Any) -> dict[str, Any]:
         """Describes your transit gateway peering attachments.
 
@@ -3310,6 +3557,13 @@ class ClientMethods:
         """
         return self.call("DetachClassicLinkVpc", params)
 
+    def detach_image_watermark(self, **params: Any) -> dict[str, Any]:
+        """Removes a watermark from the specified AMI.
+
+        EC2 ``DetachImageWatermark``; required: ``ImageId`` (str), ``WatermarkKey`` (str).
+        """
+        return self.call("DetachImageWatermark", params)
+
     def detach_internet_gateway(self, **params: Any) -> dict[str, Any]:
         """Detaches an internet gateway from a VPC, disabling connectivity between the internet and the VPC.
 
@@ -3360,6 +3614,13 @@ class ClientMethods:
         EC2 ``DisableAllowedImagesSettings``; no parameter is required.
         """
         return self.call("DisableAllowedImagesSettings", params)
+
+    def disable_application_status_check_suppression(self, **params: Any) -> dict[str, Any]:
+        """Disables suppression of application status checks for the specified instances.
+
+        EC2 ``DisableApplicationStatusCheckSuppression``; no parameter is required.
+        """
+        return self.call("DisableApplicationStatusCheckSuppression", params)
 
     def disable_aws_network_performance_metric_subscription(self, **params: Any) -> dict[str, Any]:
         """Disables Infrastructure Performance metric subscriptions.
@@ -3503,6 +3764,13 @@ class ClientMethods:
         """
         return self.call("DisassociateAddress", params)
 
+    def disassociate_application_status_check(self, **params: Any) -> dict[str, Any]:
+        """Disassociates an application status check from instances or tags.
+
+        EC2 ``DisassociateApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("DisassociateApplicationStatusCheck", params)
+
     def disassociate_capacity_reservation_billing_owner(self, **params: Any) -> dict[str, Any]:
         """Cancels a pending request to assign billing of the unused capacity of a Capacity Reservation to a consumer
         account, or revokes a request that has already been accepted.
@@ -3555,12 +3823,26 @@ class ClientMethods:
         """
         return self.call("DisassociateIpamResourceDiscovery", params)
 
+    def disassociate_kms_key_id(self, **params: Any) -> dict[str, Any]:
+        """Removes an associated KMS key from an Amazon EBS snapshot.
+
+        EC2 ``DisassociateKmsKeyId``; required: ``KmsKeyId`` (str).
+        """
+        return self.call("DisassociateKmsKeyId", params)
+
     def disassociate_nat_gateway_address(self, **params: Any) -> dict[str, Any]:
         """Disassociates secondary Elastic IP addresses (EIPs) from a public NAT gateway.
 
         EC2 ``DisassociateNatGatewayAddress``; required: ``AssociationIds`` (list), ``NatGatewayId`` (str).
         """
         return self.call("DisassociateNatGatewayAddress", params)
+
+    def disassociate_networking_flex_cost_allocation_policy(self, **params: Any) -> dict[str, Any]:
+        """Disassociates a flex cost allocation policy from one or more network resources.
+
+        EC2 ``DisassociateNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyAssociationIds`` (list).
+        """
+        return self.call("DisassociateNetworkingFlexCostAllocationPolicy", params)
 
     def disassociate_route_server(self, **params: Any) -> dict[str, Any]:
         """Disassociates a route server from a VPC.
@@ -3642,6 +3924,13 @@ class ClientMethods:
         """
         return self.call("EnableAllowedImagesSettings", params)
 
+    def enable_application_status_check_suppression(self, **params: Any) -> dict[str, Any]:
+        """Suppresses application status checks for the specified instances.
+
+        EC2 ``EnableApplicationStatusCheckSuppression``; no parameter is required.
+        """
+        return self.call("EnableApplicationStatusCheckSuppression", params)
+
     def enable_aws_network_performance_metric_subscription(self, **params: Any) -> dict[str, Any]:
         """Enables Infrastructure Performance subscriptions.
 
@@ -3713,6 +4002,16 @@ class ClientMethods:
         EC2 ``EnableInstanceSqlHaStandbyDetections``; required: ``InstanceIds`` (list).
         """
         return self.call("EnableInstanceSqlHaStandbyDetections", params)
+
+    def enable_ipam_internet_registry_association(self, **params: Any) -> dict[str, Any]:
+        """Enables Resource Public Key Infrastructure (RPKI) on an existing IPAM internet registry association by
+        providing BGP Public Key Infrastructure (BPKI) certificate details.
+
+        EC2 ``EnableIpamInternetRegistryAssociation``; required: ``ChildHandle`` (str),
+        ``IpamInternetRegistryAssociationId`` (str), ``ParentBpkiTa`` (str), ``ParentHandle`` (str), ``RpkiVersion``
+        (str), ``ServiceUri`` (str).
+        """
+        return self.call("EnableIpamInternetRegistryAssociation", params)
 
     def enable_ipam_organization_admin_account(self, **params: Any) -> dict[str, Any]:
         """Enable an Organizations member account as the IPAM admin account.
@@ -3896,12 +4195,28 @@ class ClientMethods:
         """
         return self.call("GetCapacityManagerMonitoredTagKeys", params)
 
+    def get_capacity_manager_supportability_scores(self, **params: Any) -> dict[str, Any]:
+        """Scores how well each instance type and Availability Zone combination can support a capacity request, based on
+        current Amazon EC2 capacity.
+
+        EC2 ``GetCapacityManagerSupportabilityScores``; required: ``CapacityAmount`` (int),
+        ``CapacityAvailabilityZoneIds`` (list), ``CapacityUnit`` (str), ``MarketType`` (str).
+        """
+        return self.call("GetCapacityManagerSupportabilityScores", params)
+
     def get_capacity_reservation_usage(self, **params: Any) -> dict[str, Any]:
         """Gets usage information about a Capacity Reservation.
 
         EC2 ``GetCapacityReservationUsage``; required: ``CapacityReservationId`` (str).
         """
         return self.call("GetCapacityReservationUsage", params)
+
+    def get_client_vpn_endpoint_authorization_policy(self, **params: Any) -> dict[str, Any]:
+        """Describes the authorization policy for a Client VPN endpoint.
+
+        EC2 ``GetClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("GetClientVpnEndpointAuthorizationPolicy", params)
 
     def get_coip_pool_usage(self, **params: Any) -> dict[str, Any]:
         """Describes the allocations from the specified customer-owned address pool.
@@ -3998,6 +4313,13 @@ class ClientMethods:
         """
         return self.call("GetImageBlockPublicAccessState", params)
 
+    def get_image_findings(self, **params: Any) -> dict[str, Any]:
+        """Describes the Amazon Inspector vulnerability findings for the specified AMI.
+
+        EC2 ``GetImageFindings``; required: ``ImageId`` (str).
+        """
+        return self.call("GetImageFindings", params)
+
     def get_instance_metadata_defaults(self, **params: Any) -> dict[str, Any]:
         """Gets the default instance metadata service (IMDS) settings that are set at the account level in the specified
         Amazon Web Services Region.
@@ -4059,6 +4381,28 @@ class ClientMethods:
         """
         return self.call("GetIpamDiscoveredResourceCidrs", params)
 
+    def get_ipam_discovered_routes(self, **params: Any) -> dict[str, Any]:
+        """Retrieves Border Gateway Protocol (BGP) routes discovered by IPAM resource discovery for a specified Region.
+
+        EC2 ``GetIpamDiscoveredRoutes``; required: ``IpamResourceDiscoveryId`` (str), ``ResourceRegion`` (str).
+        """
+        return self.call("GetIpamDiscoveredRoutes", params)
+
+    def get_ipam_internet_registry_association_asns(self, **params: Any) -> dict[str, Any]:
+        """Retrieves Autonomous System Numbers (ASNs) registered with an internet registry for an IPAM internet registry
+        association.
+
+        EC2 ``GetIpamInternetRegistryAssociationAsns``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamInternetRegistryAssociationAsns", params)
+
+    def get_ipam_internet_registry_association_cidrs(self, **params: Any) -> dict[str, Any]:
+        """Retrieves IP address CIDRs registered with an internet registry for an IPAM internet registry association.
+
+        EC2 ``GetIpamInternetRegistryAssociationCidrs``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamInternetRegistryAssociationCidrs", params)
+
     def get_ipam_policy_allocation_rules(self, **params: Any) -> dict[str, Any]:
         """Gets the allocation rules for an IPAM policy.
 
@@ -4116,6 +4460,35 @@ class ClientMethods:
         """
         return self.call("GetIpamResourceCidrs", params)
 
+    def get_ipam_route_origin_authorizations(self, **params: Any) -> dict[str, Any]:
+        """Retrieves the current Route Origin Authorizations (ROAs) published to the RPKI for an IPAM internet registry
+        association.
+
+        EC2 ``GetIpamRouteOriginAuthorizations``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRouteOriginAuthorizations", params)
+
+    def get_ipam_route_protection_findings(self, **params: Any) -> dict[str, Any]:
+        """Retrieves route protection findings for an IPAM.
+
+        EC2 ``GetIpamRouteProtectionFindings``; required: ``IpamId`` (str).
+        """
+        return self.call("GetIpamRouteProtectionFindings", params)
+
+    def get_ipam_routing_policy_registration_deltas(self, **params: Any) -> dict[str, Any]:
+        """Retrieves the history of routing policy registration changes for an IPAM internet registry association.
+
+        EC2 ``GetIpamRoutingPolicyRegistrationDeltas``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRoutingPolicyRegistrationDeltas", params)
+
+    def get_ipam_routing_policy_registrations(self, **params: Any) -> dict[str, Any]:
+        """Retrieves routing policy registrations for an IPAM internet registry association.
+
+        EC2 ``GetIpamRoutingPolicyRegistrations``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRoutingPolicyRegistrations", params)
+
     def get_launch_template_data(self, **params: Any) -> dict[str, Any]:
         """Retrieves the configuration data of the specified instance.
 
@@ -4158,6 +4531,13 @@ class ClientMethods:
         EC2 ``GetNetworkInsightsAccessScopeContent``; required: ``NetworkInsightsAccessScopeId`` (str).
         """
         return self.call("GetNetworkInsightsAccessScopeContent", params)
+
+    def get_networking_flex_cost_allocation_policy_versions(self, **params: Any) -> dict[str, Any]:
+        """Retrieves the versions of a flex cost allocation policy.
+
+        EC2 ``GetNetworkingFlexCostAllocationPolicyVersions``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("GetNetworkingFlexCostAllocationPolicyVersions", params)
 
     def get_password_data(self, **params: Any) -> dict[str, Any]:
         """Retrieves the encrypted administrator password for a running Windows instance.
@@ -4231,6 +4611,13 @@ class ClientMethods:
         EC2 ``GetSubnetCidrReservations``; required: ``SubnetId`` (str).
         """
         return self.call("GetSubnetCidrReservations", params)
+
+    def get_transit_gateway_attachment_nat_configuration(self, **params: Any) -> dict[str, Any]:
+        """Describes the NAT configuration for the specified transit gateway attachment.
+
+        EC2 ``GetTransitGatewayAttachmentNatConfiguration``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("GetTransitGatewayAttachmentNatConfiguration", params)
 
     def get_transit_gateway_attachment_propagations(self, **params: Any) -> dict[str, Any]:
         """Lists the route tables to which the specified resource attachment propagates routes.
@@ -4413,12 +4800,26 @@ class ClientMethods:
         """
         return self.call("LockSnapshot", params)
 
+    def modify_account_vpc_encryption_control(self, **params: Any) -> dict[str, Any]:
+        """Modifies the account-level VPC Encryption Control configuration.
+
+        EC2 ``ModifyAccountVpcEncryptionControl``; no parameter is required.
+        """
+        return self.call("ModifyAccountVpcEncryptionControl", params)
+
     def modify_address_attribute(self, **params: Any) -> dict[str, Any]:
         """Modifies an attribute of the specified Elastic IP address.
 
         EC2 ``ModifyAddressAttribute``; required: ``AllocationId`` (str).
         """
         return self.call("ModifyAddressAttribute", params)
+
+    def modify_application_status_check(self, **params: Any) -> dict[str, Any]:
+        """Modifies an existing application status check.
+
+        EC2 ``ModifyApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("ModifyApplicationStatusCheck", params)
 
     def modify_availability_zone_group(self, **params: Any) -> dict[str, Any]:
         """Changes the opt-in status of the specified zone group for your account.
@@ -4448,6 +4849,13 @@ class ClientMethods:
         EC2 ``ModifyClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
         """
         return self.call("ModifyClientVpnEndpoint", params)
+
+    def modify_client_vpn_endpoint_authorization_policy(self, **params: Any) -> dict[str, Any]:
+        """Creates or updates the authorization policy for a Client VPN endpoint.
+
+        EC2 ``ModifyClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("ModifyClientVpnEndpointAuthorizationPolicy", params)
 
     def modify_default_credit_specification(self, **params: Any) -> dict[str, Any]:
         """Modifies the default credit option for CPU usage of burstable performance instances.
@@ -4653,6 +5061,14 @@ class ClientMethods:
         """
         return self.call("ModifyIpamResourceDiscovery", params)
 
+    def modify_ipam_routing_policy_registration(self, **params: Any) -> dict[str, Any]:
+        """Modifies an existing routing policy registration.
+
+        EC2 ``ModifyIpamRoutingPolicyRegistration``; required: ``Asns`` (list), ``Cidr`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("ModifyIpamRoutingPolicyRegistration", params)
+
     def modify_ipam_scope(self, **params: Any) -> dict[str, Any]:
         """Modify an IPAM scope.
 
@@ -4688,12 +5104,26 @@ class ClientMethods:
         """
         return self.call("ModifyManagedResourceVisibility", params)
 
+    def modify_metric_category(self, **params: Any) -> dict[str, Any]:
+        """Modifies the metrics in the specified metric category.
+
+        EC2 ``ModifyMetricCategory``; required: ``MetricCategoryId`` (str), ``Metrics`` (list).
+        """
+        return self.call("ModifyMetricCategory", params)
+
     def modify_network_interface_attribute(self, **params: Any) -> dict[str, Any]:
         """Modifies the specified network interface attribute.
 
         EC2 ``ModifyNetworkInterfaceAttribute``; required: ``NetworkInterfaceId`` (str).
         """
         return self.call("ModifyNetworkInterfaceAttribute", params)
+
+    def modify_networking_flex_cost_allocation_policy(self, **params: Any) -> dict[str, Any]:
+        """Modifies a flex cost allocation policy.
+
+        EC2 ``ModifyNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("ModifyNetworkingFlexCostAllocationPolicy", params)
 
     def modify_private_dns_name_options(self, **params: Any) -> dict[str, Any]:
         """Modifies the options for instance hostnames for the specified instance.
@@ -4787,12 +5217,41 @@ class ClientMethods:
         """
         return self.call("ModifyTransitGateway", params)
 
+    def modify_transit_gateway_attachment_nat_configuration(self, **params: Any) -> dict[str, Any]:
+        """Modifies the NAT configuration for the specified transit gateway attachment.
+
+        EC2 ``ModifyTransitGatewayAttachmentNatConfiguration``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayAttachmentNatConfiguration", params)
+
     def modify_transit_gateway_metering_policy(self, **params: Any) -> dict[str, Any]:
         """Modifies a transit gateway metering policy.
 
         EC2 ``ModifyTransitGatewayMeteringPolicy``; required: ``TransitGatewayMeteringPolicyId`` (str).
         """
         return self.call("ModifyTransitGatewayMeteringPolicy", params)
+
+    def modify_transit_gateway_network_function_attachment(self, **params: Any) -> dict[str, Any]:
+        """Adds Availability Zones to or removes Availability Zones from the specified network function attachment.
+
+        EC2 ``ModifyTransitGatewayNetworkFunctionAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayNetworkFunctionAttachment", params)
+
+    def modify_transit_gateway_peering_attachment(self, **params: Any) -> dict[str, Any]:
+        """Modifies the options for a transit gateway peering attachment.
+
+        EC2 ``ModifyTransitGatewayPeeringAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayPeeringAttachment", params)
+
+    def modify_transit_gateway_policy_table_entry(self, **params: Any) -> dict[str, Any]:
+        """Modifies the specified transit gateway policy table entry.
+
+        EC2 ``ModifyTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("ModifyTransitGatewayPolicyTableEntry", params)
 
     def modify_transit_gateway_prefix_list_reference(self, **params: Any) -> dict[str, Any]:
         """Modifies a reference (route) to a prefix list in a specified transit gateway route table.
@@ -4916,6 +5375,14 @@ class ClientMethods:
         EC2 ``ModifyVpcEndpointConnectionNotification``; required: ``ConnectionNotificationId`` (str).
         """
         return self.call("ModifyVpcEndpointConnectionNotification", params)
+
+    def modify_vpc_endpoint_payer_responsibility(self, **params: Any) -> dict[str, Any]:
+        """Modifies the billing account for VPC endpoint usage/charges.
+
+        EC2 ``ModifyVpcEndpointPayerResponsibility``; required: ``PayerResponsibility`` (str), ``Scope`` (str),
+        ``VpcEndpointId`` (str).
+        """
+        return self.call("ModifyVpcEndpointPayerResponsibility", params)
 
     def modify_vpc_endpoint_service_configuration(self, **params: Any) -> dict[str, Any]:
         """Modifies the attributes of the specified VPC endpoint service configuration.
@@ -5201,6 +5668,13 @@ class ClientMethods:
         EC2 ``ReplaceImageCriteriaInAllowedImagesSettings``; no parameter is required.
         """
         return self.call("ReplaceImageCriteriaInAllowedImagesSettings", params)
+
+    def replace_image_instance_type_specification(self, **params: Any) -> dict[str, Any]:
+        """Replaces or removes the instance type specification for an AMI.
+
+        EC2 ``ReplaceImageInstanceTypeSpecification``; required: ``ImageId`` (str).
+        """
+        return self.call("ReplaceImageInstanceTypeSpecification", params)
 
     def replace_network_acl_association(self, **params: Any) -> dict[str, Any]:
         """Changes which network ACL a subnet is associated with.
@@ -5541,8 +6015,7 @@ class ClientMethods:
         """Modifies the number of instances allocated to an interruptible reservation, allowing you to add more capacity
         or reclaim capacity to your source Capacity Reservation.
 
-        EC2 ``UpdateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str),
-        ``TargetInstanceCount`` (int).
+        EC2 ``UpdateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str).
         """
         return self.call("UpdateInterruptibleCapacityReservationAllocation", params)
 
@@ -5559,6 +6032,13 @@ class ClientMethods:
         EC2 ``UpdateSecurityGroupRuleDescriptionsIngress``; no parameter is required.
         """
         return self.call("UpdateSecurityGroupRuleDescriptionsIngress", params)
+
+    def validate_security_group_quotas_for_interface(self, **params: Any) -> dict[str, Any]:
+        """Validates whether the specified security groups can be associated with a single network interface.
+
+        EC2 ``ValidateSecurityGroupQuotasForInterface``; required: ``SecurityGroupIds`` (list).
+        """
+        return self.call("ValidateSecurityGroupQuotasForInterface", params)
 
     def withdraw_byoip_cidr(self, **params: Any) -> dict[str, Any]:
         """Stops advertising an address range that is provisioned as an address pool.
