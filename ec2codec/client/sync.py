@@ -104,6 +104,7 @@ class _Outcome(NamedTuple):
     result: dict[str, Any] | None
     error: Error | None
     date: str | None  # the response's Date header, for the skew check
+    retry_after: str | None = None  # its x-amz-retry-after header, for the backoff
 
 
 def _utcnow() -> datetime:
@@ -217,7 +218,7 @@ class Client(ClientMethods, Boto3Methods):
                 if outcome.error is None:
                     assert outcome.result is not None
                     return customizations.after_call(operation, outcome.result)
-                action = attempts.failed(outcome.error, outcome.date, self._now())
+                action = attempts.failed(outcome.error, outcome.date, self._now(), outcome.retry_after)
                 if isinstance(action, Send):
                     _WIRE.debug(
                         "clock skew: %s, server Date %s; signing with offset %s",
@@ -357,10 +358,11 @@ class Client(ClientMethods, Boto3Methods):
             return _Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
         with response:
             date = response.headers.get("Date")
+            retry_after = response.headers.get("x-amz-retry-after")
             try:
-                return _Outcome(self._read(operation, response, url), None, date)
+                return _Outcome(self._read(operation, response, url), None, date, retry_after)
             except (ServiceError, ParseError, TransportError) as exc:
-                return _Outcome(None, exc, date)
+                return _Outcome(None, exc, date, retry_after)
 
     def _read(self, operation: str, response: requests.Response, url: str) -> dict[str, Any]:
         status = response.status_code
