@@ -2,8 +2,9 @@
 
 Usage::
 
-    python benchmarks/run.py                  # full run: prints the table, writes results/latest.{json,md}
-    python benchmarks/run.py --update-readme  # ... and rewrites the table in README.md
+    python benchmarks/run.py                  # full run: prints the tables, writes nothing
+    python benchmarks/run.py --update-readme  # ... and rewrites both tables in README.md
+    python benchmarks/run.py --out DIR        # ... and writes DIR/latest.json and DIR/latest.md
     python benchmarks/run.py --quick          # everything once with small inputs (CI smoke test)
 
 Every speed row times both libraries in this one process on the same input,
@@ -18,6 +19,13 @@ not enforced, so ``--quick`` in CI only proves the runner still works.
 no botocore side) for a second with 4 clients, and the async benchmark
 (``bench_async.py``: AsyncClient against aiobotocore, or boto3 in a thread
 pool) with 8 concurrent calls; each fails on any failed request.
+
+Install footprint: this checkout is installed (``pip install --no-deps
+--target``, byte-compiled as pip does) into a temporary folder, and each
+distribution's size is the sum of the files its ``RECORD`` lists
+(:mod:`importlib.metadata`); a run-time closure is the distribution plus its
+requirements, transitively, for this interpreter and platform, extras left
+out, as installed here. boto3's closure is measured the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import compileall
 import functools
 import json
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +63,7 @@ URL = "https://ec2.us-east-1.amazonaws.com/"
 REGION = "us-east-1"
 KEYS = (bench_sign.ACCESS_KEY, bench_sign.SECRET_KEY, bench_sign.TOKEN)
 README_START, README_END = "<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"
+FOOTPRINT_START, FOOTPRINT_END = "<!-- footprint-table:start -->", "<!-- footprint-table:end -->"
 
 Row = dict[str, Any]
 
@@ -254,6 +264,87 @@ def streaming_rows(quick: bool) -> list[Row]:
     ]
 
 
+# --- install footprint -------------------------------------------------------------------------
+
+Sizes = dict[str, tuple[str, int]]  # distribution name -> (version, installed bytes)
+
+
+def _installed_bytes(dist: Any) -> int:
+    # RECORD lists every installed file, byte-compiled ones included; a file
+    # removed since is not counted.
+    total = 0
+    for file in dist.files or ():
+        path = Path(dist.locate_file(file))
+        if path.is_file():
+            total += path.stat().st_size
+    return total
+
+
+def _closure(name: str, places: list[str]) -> Sizes:
+    """``name`` and its run-time requirements, transitively, found on ``places`` first, then the environment."""
+    from importlib import metadata
+
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    environment = {**default_environment(), "extra": ""}
+    found: Sizes = {}
+    todo = [name]
+    while todo:
+        wanted = canonicalize_name(todo.pop())
+        if wanted in found:
+            continue
+        dists = list(metadata.distributions(name=wanted, path=places)) or [metadata.distribution(wanted)]
+        dist = dists[0]
+        found[wanted] = (dist.version, _installed_bytes(dist))
+        for spec in dist.requires or ():
+            requirement = Requirement(spec)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                todo.append(requirement.name)
+    return found
+
+
+def footprint() -> dict[str, Sizes]:
+    """Installed sizes of ec2codec's run-time closure (this checkout) and of boto3's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp, "src"), Path(tmp, "site")
+        # A copy, so the build leaves nothing in the checkout (pip builds in the tree it is given).
+        shutil.copytree(ROOT / "ec2codec", source / "ec2codec", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, source / name)
+        command = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(source)]
+        subprocess.run(command, check=True, capture_output=True)
+        ours = _closure("ec2codec", [str(target)])
+    return {"ec2codec": ours, "boto3": _closure("boto3", [])}
+
+
+def footprint_rows(sizes: dict[str, Sizes]) -> list[Row]:
+    ours, theirs = sizes["ec2codec"], sizes["boto3"]
+    package = ours["ec2codec"][1]
+    sdk = theirs["boto3"][1] + theirs["botocore"][1]
+    closure = "installed size: run-time closure (botocore column: boto3's)"
+    return [
+        _row("installed size: the package (botocore column: boto3 + botocore)", "MB", sdk / 1e6, package / 1e6, None),
+        _row(closure, "MB", sum(s for _, s in theirs.values()) / 1e6, sum(s for _, s in ours.values()) / 1e6, None),
+    ]
+
+
+def footprint_markdown(sizes: dict[str, Sizes]) -> str:
+    lines = ["| run-time closure | installed | distributions, largest first |", "| --- | ---: | --- |"]
+    for root, closure in sizes.items():
+        parts = sorted(closure.items(), key=lambda item: -item[1][1])
+        listed = ", ".join(f"{name} {version} {size / 1e6:.2f} MB" for name, (version, size) in parts)
+        total = sum(size for _, size in closure.values())
+        lines.append(f"| {root} {closure[root][0]} | {total / 1e6:.1f} MB | {listed} |")
+    lines.append("")
+    lines.append(
+        "Sizes are the files each distribution's RECORD lists (byte-compiled files included), "
+        "ec2codec installed from this checkout with pip; closures follow Requires-Dist for this platform, no extras."
+    )
+    return "\n".join(lines) + "\n"
+
+
 # --- output ------------------------------------------------------------------------------------
 
 
@@ -291,14 +382,15 @@ def markdown(rows: list[Row], meta: dict[str, str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="run everything once with small inputs (CI)")
-    out_help = "folder for latest.json / latest.md (default: benchmarks/results, or a temporary folder with --quick)"
+    out_help = "also write latest.json and latest.md into this folder (default: write no file)"
     parser.add_argument("--out", type=Path, help=out_help)
-    parser.add_argument("--update-readme", action="store_true", help="rewrite the table in README.md")
+    parser.add_argument("--update-readme", action="store_true", help="rewrite both tables in README.md")
     args = parser.parse_args(argv)
 
     import botocore
 
-    rows = speed_rows(args.quick) + fresh_rows(args.quick) + streaming_rows(args.quick)
+    sizes = footprint()
+    rows = speed_rows(args.quick) + fresh_rows(args.quick) + footprint_rows(sizes) + streaming_rows(args.quick)
     meta = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "python": f"Python {platform.python_version()}",
@@ -306,24 +398,32 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
         "quick": str(args.quick),
     }
-    table = markdown(rows, meta)
+    table, footprint_table = markdown(rows, meta), footprint_markdown(sizes)
     print(table)
-    out = args.out or (Path(tempfile.mkdtemp()) if args.quick else HERE / "results")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    (out / "latest.md").write_text(table)
+    print(footprint_table)
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        document = {"meta": meta, "rows": rows, "footprint": sizes}
+        (args.out / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+        (args.out / "latest.md").write_text(f"{table}\n{footprint_table}")
     if args.update_readme:
         readme = ROOT / "README.md"
-        text = readme.read_text("utf-8")
-        head, _, rest = text.partition(README_START)
-        _, _, tail = rest.partition(README_END)
-        readme.write_text(f"{head}{README_START}\n{table}{README_END}{tail}", "utf-8")
+        text = _replace_between(readme.read_text("utf-8"), README_START, README_END, table)
+        readme.write_text(_replace_between(text, FOOTPRINT_START, FOOTPRINT_END, footprint_table), "utf-8")
     if args.quick:
         import bench_async
         import load_localec2
 
-        return load_localec2.main(["--quick"]) or bench_async.main(["--quick", "--out", str(out)])
+        async_args = ["--quick"] if args.out is None else ["--quick", "--out", str(args.out)]
+        return load_localec2.main(["--quick"]) or bench_async.main(async_args)
     return 0
+
+
+def _replace_between(text: str, start: str, end: str, body: str) -> str:
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        raise SystemExit(f"README.md has no {start} ... {end} block to rewrite")
+    return f"{head}{start}\n{body}{end}{rest.partition(end)[2]}"
 
 
 if __name__ == "__main__":

@@ -132,6 +132,19 @@ def values_for(model: ServiceModel, shape_name: str, depth: int = 0) -> st.Searc
         return st.fixed_dictionaries({}, optional=fields).map(
             lambda present: "".join(f"<{tag}>{x}</{tag}>" for tag, x in present.items())
         )
+    if kind == "map" and not shape.get("flattened"):
+        # <entry><key/><value/></entry>, the tags renamed by the key's and value's locationName.
+        key_tag = shape["key"].get("locationName") or "key"
+        value_tag = shape["value"].get("locationName") or "value"
+        if depth > 6:
+            return st.just("")
+        keys = values_for(model, shape["key"]["shape"], depth + 1)
+        values = values_for(model, shape["value"]["shape"], depth + 1)
+        return st.dictionaries(keys, values, max_size=2).map(
+            lambda entries: "".join(
+                f"<entry><{key_tag}>{k}</{key_tag}><{value_tag}>{v}</{value_tag}></entry>" for k, v in entries.items()
+            )
+        )
     raise AssertionError(f"no strategy for {kind} shapes")
 
 

@@ -58,11 +58,11 @@ _KINDS = {
 def describe(exc: Error) -> str:
     """The one line (after ``ec2codec: ``) that reports ``exc``."""
     from ..client.waiters import WaiterError
-    from ..model.service import bundled_model
+    from ..model.service import default_model
 
     if isinstance(exc, ValidationError):
         problems = "; ".join(f"{path}: {_json_terms(msg)}" if path else _json_terms(msg) for path, msg in exc.problems)
-        if bundled_model().has_operation(exc.operation):
+        if default_model().has_operation(exc.operation):
             return f"invalid parameters for {exc.operation}: {problems}"
         return f"invalid value: {problems}"
     if isinstance(exc, ServiceError):

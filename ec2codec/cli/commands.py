@@ -104,9 +104,9 @@ def skeleton(operation: str) -> Any:
     keeps no enums), numbers 0, booleans true, timestamps the epoch, lists one
     element, maps one ``KeyName``; a structure met again inside itself is {}.
     """
-    from ..model.service import bundled_model
+    from ..model.service import default_model
 
-    service = bundled_model()
+    service = default_model()
     stack: list[str] = []
 
     def generate(name: str) -> Any:

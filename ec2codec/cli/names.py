@@ -38,9 +38,9 @@ def kebab(name: str) -> str:
 
 def operation_names() -> list[str]:
     """Every bundled operation, by its API name, sorted."""
-    from ..model.service import bundled_model
+    from ..model.service import default_model
 
-    return bundled_model().operation_names()
+    return default_model().operation_names()
 
 
 def waiter_names() -> list[str]:

@@ -158,6 +158,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("AssociateAddress", params)
 
+    def associate_application_status_check(self, **params: Any) -> R:
+        """Associates an application status check with instances or tags.
+
+        EC2 ``AssociateApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("AssociateApplicationStatusCheck", params)
+
     def associate_capacity_reservation_billing_owner(self, **params: Any) -> R:
         """Initiates a request to assign billing of the unused capacity of a shared Capacity Reservation to a consumer
         account that is consolidated under the same Amazon Web Services organizations payer account.
@@ -219,12 +226,26 @@ class ClientMethods(Generic[R]):
         """
         return self.call("AssociateIpamResourceDiscovery", params)
 
+    def associate_kms_key_id(self, **params: Any) -> R:
+        """Associates an additional KMS key with an encrypted Amazon EBS snapshot.
+
+        EC2 ``AssociateKmsKeyId``; required: ``KmsKeyId`` (str).
+        """
+        return self.call("AssociateKmsKeyId", params)
+
     def associate_nat_gateway_address(self, **params: Any) -> R:
         """Associates Elastic IP addresses (EIPs) and private IPv4 addresses with a public NAT gateway.
 
         EC2 ``AssociateNatGatewayAddress``; required: ``AllocationIds`` (list), ``NatGatewayId`` (str).
         """
         return self.call("AssociateNatGatewayAddress", params)
+
+    def associate_networking_flex_cost_allocation_policy(self, **params: Any) -> R:
+        """Associates a flex cost allocation policy with one or more network resources.
+
+        EC2 ``AssociateNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("AssociateNetworkingFlexCostAllocationPolicy", params)
 
     def associate_route_server(self, **params: Any) -> R:
         """Associates a route server with a VPC to enable dynamic route updates.
@@ -301,6 +322,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("AttachClassicLinkVpc", params)
 
+    def attach_image_watermark(self, **params: Any) -> R:
+        """Attaches a watermark to a non-public AMI.
+
+        EC2 ``AttachImageWatermark``; required: ``ImageId`` (str), ``WatermarkName`` (str).
+        """
+        return self.call("AttachImageWatermark", params)
+
     def attach_internet_gateway(self, **params: Any) -> R:
         """Attaches an internet gateway or a virtual private gateway to a VPC, enabling connectivity between the
         internet and the VPC.
@@ -361,6 +389,14 @@ class ClientMethods(Generic[R]):
         EC2 ``AuthorizeSecurityGroupIngress``; no parameter is required.
         """
         return self.call("AuthorizeSecurityGroupIngress", params)
+
+    def batch_modify_ipam_routing_policy_registrations(self, **params: Any) -> R:
+        """Modifies multiple routing policy registrations in a single operation.
+
+        EC2 ``BatchModifyIpamRoutingPolicyRegistrations``; required: ``DeltaJson`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("BatchModifyIpamRoutingPolicyRegistrations", params)
 
     def bundle_instance(self, **params: Any) -> R:
         """Bundles an Amazon instance store-backed Windows instance.
@@ -484,6 +520,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CopyVolumes", params)
 
+    def create_application_status_check(self, **params: Any) -> R:
+        """Creates an application status check for monitoring the health of applications running on your instances.
+
+        EC2 ``CreateApplicationStatusCheck``; required: ``Port`` (int), ``Protocol`` (str).
+        """
+        return self.call("CreateApplicationStatusCheck", params)
+
     def create_capacity_manager_data_export(self, **params: Any) -> R:
         """Creates a new data export configuration for EC2 Capacity Manager.
 
@@ -508,11 +551,27 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateCapacityReservationBySplitting", params)
 
+    def create_capacity_reservation_cancellation_quote(self, **params: Any) -> R:
+        """Generates a cancellation quote for a future-dated Capacity Reservation that is within its commitment
+        duration.
+
+        EC2 ``CreateCapacityReservationCancellationQuote``; required: ``CapacityReservationId`` (str).
+        """
+        return self.call("CreateCapacityReservationCancellationQuote", params)
+
+    def create_capacity_reservation_date_change_quote(self, **params: Any) -> R:
+        """Generates a quote for changing the start date of a future-dated Capacity Reservation that has not yet been
+        delivered.
+
+        EC2 ``CreateCapacityReservationDateChangeQuote``; required: ``CapacityReservationId`` (str), ``NewStartDate``
+        (datetime).
+        """
+        return self.call("CreateCapacityReservationDateChangeQuote", params)
+
     def create_capacity_reservation_fleet(self, **params: Any) -> R:
         """Creates a Capacity Reservation Fleet.
 
-        EC2 ``CreateCapacityReservationFleet``; required: ``InstanceTypeSpecifications`` (list),
-        ``TotalTargetCapacity`` (int).
+        EC2 ``CreateCapacityReservationFleet``; required: ``TotalTargetCapacity`` (int).
         """
         return self.call("CreateCapacityReservationFleet", params)
 
@@ -684,6 +743,15 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateIpamExternalResourceVerificationToken", params)
 
+    def create_ipam_internet_registry_association(self, **params: Any) -> R:
+        """Creates an association between an IPAM and a Regional Internet Registry (RIR) for Resource Public Key
+        Infrastructure (RPKI) management.
+
+        EC2 ``CreateIpamInternetRegistryAssociation``; required: ``IpamId`` (str), ``OrganizationHandle`` (str),
+        ``Rir`` (str).
+        """
+        return self.call("CreateIpamInternetRegistryAssociation", params)
+
     def create_ipam_policy(self, **params: Any) -> R:
         """Creates an IPAM policy.
 
@@ -719,6 +787,15 @@ class ClientMethods(Generic[R]):
         EC2 ``CreateIpamResourceDiscovery``; no parameter is required.
         """
         return self.call("CreateIpamResourceDiscovery", params)
+
+    def create_ipam_routing_policy_registration(self, **params: Any) -> R:
+        """Creates a routing policy registration and publishes Route Origin Authorizations (ROAs) to the RPKI for the
+        specified CIDR prefix and ASNs.
+
+        EC2 ``CreateIpamRoutingPolicyRegistration``; required: ``Asns`` (list), ``Cidr`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("CreateIpamRoutingPolicyRegistration", params)
 
     def create_ipam_scope(self, **params: Any) -> R:
         """Create an IPAM scope.
@@ -810,6 +887,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateManagedPrefixList", params)
 
+    def create_metric_category(self, **params: Any) -> R:
+        """Creates a metric category.
+
+        EC2 ``CreateMetricCategory``; required: ``Metrics`` (list).
+        """
+        return self.call("CreateMetricCategory", params)
+
     def create_nat_gateway(self, **params: Any) -> R:
         """Creates a NAT gateway in the specified subnet.
 
@@ -862,6 +946,14 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateNetworkInterfacePermission", params)
 
+    def create_networking_flex_cost_allocation_policy(self, **params: Any) -> R:
+        """Creates a flex cost allocation policy for Networking Flexible Cost Allocation (FCA), a feature of Amazon
+        Virtual Private Cloud (Amazon VPC).
+
+        EC2 ``CreateNetworkingFlexCostAllocationPolicy``; required: ``NetworkResourceType`` (str).
+        """
+        return self.call("CreateNetworkingFlexCostAllocationPolicy", params)
+
     def create_placement_group(self, **params: Any) -> R:
         """Creates a placement group in which to launch instances.
 
@@ -878,8 +970,9 @@ class ClientMethods(Generic[R]):
 
     def create_replace_root_volume_task(self, **params: Any) -> R:
         """Replaces the EBS-backed root volume for a running instance with a new volume that is restored to the original
-        root volume's launch state, that is restored to a specific snapshot taken from the original root volume, or
-        that is restored from an AMI that has the same key characteristics as that of the instance.
+        root volume's launch state, that is restored to a specific snapshot taken from the original root volume, that
+        is restored from an AMI that has the same key characteristics as that of the instance, or that is replaced by
+        a specified volume.
 
         EC2 ``CreateReplaceRootVolumeTask``; required: ``InstanceId`` (str).
         """
@@ -1083,6 +1176,15 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateTransitGatewayMulticastDomain", params)
 
+    def create_transit_gateway_network_function_attachment(self, **params: Any) -> R:
+        """Creates a network function attachment that connects the specified transit gateway to a Gateway Load Balancer
+        endpoint service.
+
+        EC2 ``CreateTransitGatewayNetworkFunctionAttachment``; required: ``ServiceName`` (str), ``TransitGatewayId``
+        (str).
+        """
+        return self.call("CreateTransitGatewayNetworkFunctionAttachment", params)
+
     def create_transit_gateway_peering_attachment(self, **params: Any) -> R:
         """Requests a transit gateway peering attachment between the specified transit gateway (requester) and a peer
         transit gateway (accepter).
@@ -1098,6 +1200,14 @@ class ClientMethods(Generic[R]):
         EC2 ``CreateTransitGatewayPolicyTable``; required: ``TransitGatewayId`` (str).
         """
         return self.call("CreateTransitGatewayPolicyTable", params)
+
+    def create_transit_gateway_policy_table_entry(self, **params: Any) -> R:
+        """Creates an entry in a transit gateway policy table to route matching traffic to a specified route table.
+
+        EC2 ``CreateTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str), ``TargetRouteTableId``
+        (str), ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("CreateTransitGatewayPolicyTableEntry", params)
 
     def create_transit_gateway_prefix_list_reference(self, **params: Any) -> R:
         """Creates a reference (route) to a prefix list in a specified transit gateway route table.
@@ -1261,6 +1371,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("CreateVpnGateway", params)
 
+    def delete_application_status_check(self, **params: Any) -> R:
+        """Deletes an application status check.
+
+        EC2 ``DeleteApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("DeleteApplicationStatusCheck", params)
+
     def delete_capacity_manager_data_export(self, **params: Any) -> R:
         """Deletes an existing Capacity Manager data export configuration.
 
@@ -1281,6 +1398,13 @@ class ClientMethods(Generic[R]):
         EC2 ``DeleteClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
         """
         return self.call("DeleteClientVpnEndpoint", params)
+
+    def delete_client_vpn_endpoint_authorization_policy(self, **params: Any) -> R:
+        """Deletes the authorization policy for a Client VPN endpoint.
+
+        EC2 ``DeleteClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("DeleteClientVpnEndpointAuthorizationPolicy", params)
 
     def delete_client_vpn_route(self, **params: Any) -> R:
         """Deletes a route from a Client VPN endpoint.
@@ -1388,6 +1512,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DeleteIpamExternalResourceVerificationToken", params)
 
+    def delete_ipam_internet_registry_association(self, **params: Any) -> R:
+        """Deletes an IPAM internet registry association.
+
+        EC2 ``DeleteIpamInternetRegistryAssociation``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("DeleteIpamInternetRegistryAssociation", params)
+
     def delete_ipam_policy(self, **params: Any) -> R:
         """Deletes an IPAM policy.
 
@@ -1422,6 +1553,14 @@ class ClientMethods(Generic[R]):
         EC2 ``DeleteIpamResourceDiscovery``; required: ``IpamResourceDiscoveryId`` (str).
         """
         return self.call("DeleteIpamResourceDiscovery", params)
+
+    def delete_ipam_routing_policy_registration(self, **params: Any) -> R:
+        """Deletes a routing policy registration for a specified CIDR prefix.
+
+        EC2 ``DeleteIpamRoutingPolicyRegistration``; required: ``Cidr`` (str), ``IpamInternetRegistryAssociationId``
+        (str).
+        """
+        return self.call("DeleteIpamRoutingPolicyRegistration", params)
 
     def delete_ipam_scope(self, **params: Any) -> R:
         """Delete the scope for an IPAM.
@@ -1502,6 +1641,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DeleteManagedPrefixList", params)
 
+    def delete_metric_category(self, **params: Any) -> R:
+        """Deletes the specified metric category.
+
+        EC2 ``DeleteMetricCategory``; required: ``MetricCategoryId`` (str).
+        """
+        return self.call("DeleteMetricCategory", params)
+
     def delete_nat_gateway(self, **params: Any) -> R:
         """Deletes the specified NAT gateway.
 
@@ -1564,6 +1710,13 @@ class ClientMethods(Generic[R]):
         EC2 ``DeleteNetworkInterfacePermission``; required: ``NetworkInterfacePermissionId`` (str).
         """
         return self.call("DeleteNetworkInterfacePermission", params)
+
+    def delete_networking_flex_cost_allocation_policies(self, **params: Any) -> R:
+        """Deletes one or more flex cost allocation policies.
+
+        EC2 ``DeleteNetworkingFlexCostAllocationPolicies``; required: ``FcaPolicyIds`` (list).
+        """
+        return self.call("DeleteNetworkingFlexCostAllocationPolicies", params)
 
     def delete_placement_group(self, **params: Any) -> R:
         """Deletes the specified placement group.
@@ -1755,6 +1908,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DeleteTransitGatewayMulticastDomain", params)
 
+    def delete_transit_gateway_network_function_attachment(self, **params: Any) -> R:
+        """Deletes the specified network function attachment.
+
+        EC2 ``DeleteTransitGatewayNetworkFunctionAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("DeleteTransitGatewayNetworkFunctionAttachment", params)
+
     def delete_transit_gateway_peering_attachment(self, **params: Any) -> R:
         """Deletes a transit gateway peering attachment.
 
@@ -1768,6 +1928,14 @@ class ClientMethods(Generic[R]):
         EC2 ``DeleteTransitGatewayPolicyTable``; required: ``TransitGatewayPolicyTableId`` (str).
         """
         return self.call("DeleteTransitGatewayPolicyTable", params)
+
+    def delete_transit_gateway_policy_table_entry(self, **params: Any) -> R:
+        """Deletes the specified transit gateway policy table entry.
+
+        EC2 ``DeleteTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("DeleteTransitGatewayPolicyTableEntry", params)
 
     def delete_transit_gateway_prefix_list_reference(self, **params: Any) -> R:
         """Deletes a reference (route) to a prefix list in a specified transit gateway route table.
@@ -1985,6 +2153,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DescribeAccountAttributes", params)
 
+    def describe_account_vpc_encryption_control(self, **params: Any) -> R:
+        """Describes the account-level VPC Encryption Control configuration for your account.
+
+        EC2 ``DescribeAccountVpcEncryptionControl``; no parameter is required.
+        """
+        return self.call("DescribeAccountVpcEncryptionControl", params)
+
     def describe_address_transfers(self, **params: Any) -> R:
         """Describes an Elastic IP address transfer.
 
@@ -2012,6 +2187,28 @@ class ClientMethods(Generic[R]):
         EC2 ``DescribeAggregateIdFormat``; no parameter is required.
         """
         return self.call("DescribeAggregateIdFormat", params)
+
+    def describe_application_status(self, **params: Any) -> R:
+        """Describes the aggregated application health status for the specified instances.
+
+        EC2 ``DescribeApplicationStatus``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatus", params)
+
+    def describe_application_status_check_associations(self, **params: Any) -> R:
+        """Describes the associations for one or more application status checks.
+
+        EC2 ``DescribeApplicationStatusCheckAssociations``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatusCheckAssociations", params)
+
+    def describe_application_status_checks(self, **params: Any) -> R:
+        """Describes application status checks, including configuration details such as protocol, port, path,
+        thresholds, and associations.
+
+        EC2 ``DescribeApplicationStatusChecks``; no parameter is required.
+        """
+        return self.call("DescribeApplicationStatusChecks", params)
 
     def describe_availability_zones(self, **params: Any) -> R:
         """Describes the Availability Zones, Local Zones, and Wavelength Zones that are available to you.
@@ -2093,6 +2290,21 @@ class ClientMethods(Generic[R]):
         EC2 ``DescribeCapacityReservationBillingRequests``; required: ``Role`` (str).
         """
         return self.call("DescribeCapacityReservationBillingRequests", params)
+
+    def describe_capacity_reservation_cancellation_quotes(self, **params: Any) -> R:
+        """Describes one or more Capacity Reservation cancellation quotes.
+
+        EC2 ``DescribeCapacityReservationCancellationQuotes``; no parameter is required.
+        """
+        return self.call("DescribeCapacityReservationCancellationQuotes", params)
+
+    def describe_capacity_reservation_date_change_quotes(self, **params: Any) -> R:
+        """Describes one or more Capacity Reservation date change quotes that you generated by using the
+        CreateCapacityReservationDateChangeQuote operation.
+
+        EC2 ``DescribeCapacityReservationDateChangeQuotes``; no parameter is required.
+        """
+        return self.call("DescribeCapacityReservationDateChangeQuotes", params)
 
     def describe_capacity_reservation_fleets(self, **params: Any) -> R:
         """Describes one or more Capacity Reservation Fleets.
@@ -2500,6 +2712,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DescribeIpamExternalResourceVerificationTokens", params)
 
+    def describe_ipam_internet_registry_associations(self, **params: Any) -> R:
+        """Describes one or more IPAM internet registry associations.
+
+        EC2 ``DescribeIpamInternetRegistryAssociations``; no parameter is required.
+        """
+        return self.call("DescribeIpamInternetRegistryAssociations", params)
+
     def describe_ipam_policies(self, **params: Any) -> R:
         """Describes one or more IPAM policies.
 
@@ -2662,6 +2881,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DescribeManagedPrefixLists", params)
 
+    def describe_metric_categories(self, **params: Any) -> R:
+        """Describes the specified metric categories, or all of your metric categories.
+
+        EC2 ``DescribeMetricCategories``; no parameter is required.
+        """
+        return self.call("DescribeMetricCategories", params)
+
     def describe_moving_addresses(self, **params: Any) -> R:
         """This action is deprecated.
 
@@ -2732,6 +2958,20 @@ class ClientMethods(Generic[R]):
         EC2 ``DescribeNetworkInterfaces``; no parameter is required.
         """
         return self.call("DescribeNetworkInterfaces", params)
+
+    def describe_networking_flex_cost_allocation_policies(self, **params: Any) -> R:
+        """Describes one or more of your flex cost allocation policies.
+
+        EC2 ``DescribeNetworkingFlexCostAllocationPolicies``; no parameter is required.
+        """
+        return self.call("DescribeNetworkingFlexCostAllocationPolicies", params)
+
+    def describe_networking_flex_cost_allocation_policy_associations(self, **params: Any) -> R:
+        """Describes the associations between your flex cost allocation policies and network resources.
+
+        EC2 ``DescribeNetworkingFlexCostAllocationPolicyAssociations``; no parameter is required.
+        """
+        return self.call("DescribeNetworkingFlexCostAllocationPolicyAssociations", params)
 
     def describe_outpost_lags(self, **params: Any) -> R:
         """Describes the Outposts link aggregation groups (LAGs).
@@ -3067,6 +3307,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DescribeTransitGatewayMulticastDomains", params)
 
+    def describe_transit_gateway_network_function_attachments(self, **params: Any) -> R:
+        """Describes one or more network function attachments.
+
+        EC2 ``DescribeTransitGatewayNetworkFunctionAttachments``; no parameter is required.
+        """
+        return self.call("DescribeTransitGatewayNetworkFunctionAttachments", params)
+
     def describe_transit_gateway_peering_attachments(self, **params: Any) -> R:
         """Describes your transit gateway peering attachments.
 
@@ -3314,6 +3561,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DetachClassicLinkVpc", params)
 
+    def detach_image_watermark(self, **params: Any) -> R:
+        """Removes a watermark from the specified AMI.
+
+        EC2 ``DetachImageWatermark``; required: ``ImageId`` (str), ``WatermarkKey`` (str).
+        """
+        return self.call("DetachImageWatermark", params)
+
     def detach_internet_gateway(self, **params: Any) -> R:
         """Detaches an internet gateway from a VPC, disabling connectivity between the internet and the VPC.
 
@@ -3364,6 +3618,13 @@ class ClientMethods(Generic[R]):
         EC2 ``DisableAllowedImagesSettings``; no parameter is required.
         """
         return self.call("DisableAllowedImagesSettings", params)
+
+    def disable_application_status_check_suppression(self, **params: Any) -> R:
+        """Disables suppression of application status checks for the specified instances.
+
+        EC2 ``DisableApplicationStatusCheckSuppression``; no parameter is required.
+        """
+        return self.call("DisableApplicationStatusCheckSuppression", params)
 
     def disable_aws_network_performance_metric_subscription(self, **params: Any) -> R:
         """Disables Infrastructure Performance metric subscriptions.
@@ -3507,6 +3768,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DisassociateAddress", params)
 
+    def disassociate_application_status_check(self, **params: Any) -> R:
+        """Disassociates an application status check from instances or tags.
+
+        EC2 ``DisassociateApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("DisassociateApplicationStatusCheck", params)
+
     def disassociate_capacity_reservation_billing_owner(self, **params: Any) -> R:
         """Cancels a pending request to assign billing of the unused capacity of a Capacity Reservation to a consumer
         account, or revokes a request that has already been accepted.
@@ -3559,12 +3827,26 @@ class ClientMethods(Generic[R]):
         """
         return self.call("DisassociateIpamResourceDiscovery", params)
 
+    def disassociate_kms_key_id(self, **params: Any) -> R:
+        """Removes an associated KMS key from an Amazon EBS snapshot.
+
+        EC2 ``DisassociateKmsKeyId``; required: ``KmsKeyId`` (str).
+        """
+        return self.call("DisassociateKmsKeyId", params)
+
     def disassociate_nat_gateway_address(self, **params: Any) -> R:
         """Disassociates secondary Elastic IP addresses (EIPs) from a public NAT gateway.
 
         EC2 ``DisassociateNatGatewayAddress``; required: ``AssociationIds`` (list), ``NatGatewayId`` (str).
         """
         return self.call("DisassociateNatGatewayAddress", params)
+
+    def disassociate_networking_flex_cost_allocation_policy(self, **params: Any) -> R:
+        """Disassociates a flex cost allocation policy from one or more network resources.
+
+        EC2 ``DisassociateNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyAssociationIds`` (list).
+        """
+        return self.call("DisassociateNetworkingFlexCostAllocationPolicy", params)
 
     def disassociate_route_server(self, **params: Any) -> R:
         """Disassociates a route server from a VPC.
@@ -3646,6 +3928,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("EnableAllowedImagesSettings", params)
 
+    def enable_application_status_check_suppression(self, **params: Any) -> R:
+        """Suppresses application status checks for the specified instances.
+
+        EC2 ``EnableApplicationStatusCheckSuppression``; no parameter is required.
+        """
+        return self.call("EnableApplicationStatusCheckSuppression", params)
+
     def enable_aws_network_performance_metric_subscription(self, **params: Any) -> R:
         """Enables Infrastructure Performance subscriptions.
 
@@ -3717,6 +4006,16 @@ class ClientMethods(Generic[R]):
         EC2 ``EnableInstanceSqlHaStandbyDetections``; required: ``InstanceIds`` (list).
         """
         return self.call("EnableInstanceSqlHaStandbyDetections", params)
+
+    def enable_ipam_internet_registry_association(self, **params: Any) -> R:
+        """Enables Resource Public Key Infrastructure (RPKI) on an existing IPAM internet registry association by
+        providing BGP Public Key Infrastructure (BPKI) certificate details.
+
+        EC2 ``EnableIpamInternetRegistryAssociation``; required: ``ChildHandle`` (str),
+        ``IpamInternetRegistryAssociationId`` (str), ``ParentBpkiTa`` (str), ``ParentHandle`` (str), ``RpkiVersion``
+        (str), ``ServiceUri`` (str).
+        """
+        return self.call("EnableIpamInternetRegistryAssociation", params)
 
     def enable_ipam_organization_admin_account(self, **params: Any) -> R:
         """Enable an Organizations member account as the IPAM admin account.
@@ -3900,12 +4199,28 @@ class ClientMethods(Generic[R]):
         """
         return self.call("GetCapacityManagerMonitoredTagKeys", params)
 
+    def get_capacity_manager_supportability_scores(self, **params: Any) -> R:
+        """Scores how well each instance type and Availability Zone combination can support a capacity request, based on
+        current Amazon EC2 capacity.
+
+        EC2 ``GetCapacityManagerSupportabilityScores``; required: ``CapacityAmount`` (int),
+        ``CapacityAvailabilityZoneIds`` (list), ``CapacityUnit`` (str), ``MarketType`` (str).
+        """
+        return self.call("GetCapacityManagerSupportabilityScores", params)
+
     def get_capacity_reservation_usage(self, **params: Any) -> R:
         """Gets usage information about a Capacity Reservation.
 
         EC2 ``GetCapacityReservationUsage``; required: ``CapacityReservationId`` (str).
         """
         return self.call("GetCapacityReservationUsage", params)
+
+    def get_client_vpn_endpoint_authorization_policy(self, **params: Any) -> R:
+        """Describes the authorization policy for a Client VPN endpoint.
+
+        EC2 ``GetClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("GetClientVpnEndpointAuthorizationPolicy", params)
 
     def get_coip_pool_usage(self, **params: Any) -> R:
         """Describes the allocations from the specified customer-owned address pool.
@@ -4002,6 +4317,13 @@ class ClientMethods(Generic[R]):
         """
         return self.call("GetImageBlockPublicAccessState", params)
 
+    def get_image_findings(self, **params: Any) -> R:
+        """Describes the Amazon Inspector vulnerability findings for the specified AMI.
+
+        EC2 ``GetImageFindings``; required: ``ImageId`` (str).
+        """
+        return self.call("GetImageFindings", params)
+
     def get_instance_metadata_defaults(self, **params: Any) -> R:
         """Gets the default instance metadata service (IMDS) settings that are set at the account level in the specified
         Amazon Web Services Region.
@@ -4063,6 +4385,28 @@ class ClientMethods(Generic[R]):
         """
         return self.call("GetIpamDiscoveredResourceCidrs", params)
 
+    def get_ipam_discovered_routes(self, **params: Any) -> R:
+        """Retrieves Border Gateway Protocol (BGP) routes discovered by IPAM resource discovery for a specified Region.
+
+        EC2 ``GetIpamDiscoveredRoutes``; required: ``IpamResourceDiscoveryId`` (str), ``ResourceRegion`` (str).
+        """
+        return self.call("GetIpamDiscoveredRoutes", params)
+
+    def get_ipam_internet_registry_association_asns(self, **params: Any) -> R:
+        """Retrieves Autonomous System Numbers (ASNs) registered with an internet registry for an IPAM internet registry
+        association.
+
+        EC2 ``GetIpamInternetRegistryAssociationAsns``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamInternetRegistryAssociationAsns", params)
+
+    def get_ipam_internet_registry_association_cidrs(self, **params: Any) -> R:
+        """Retrieves IP address CIDRs registered with an internet registry for an IPAM internet registry association.
+
+        EC2 ``GetIpamInternetRegistryAssociationCidrs``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamInternetRegistryAssociationCidrs", params)
+
     def get_ipam_policy_allocation_rules(self, **params: Any) -> R:
         """Gets the allocation rules for an IPAM policy.
 
@@ -4120,6 +4464,35 @@ class ClientMethods(Generic[R]):
         """
         return self.call("GetIpamResourceCidrs", params)
 
+    def get_ipam_route_origin_authorizations(self, **params: Any) -> R:
+        """Retrieves the current Route Origin Authorizations (ROAs) published to the RPKI for an IPAM internet registry
+        association.
+
+        EC2 ``GetIpamRouteOriginAuthorizations``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRouteOriginAuthorizations", params)
+
+    def get_ipam_route_protection_findings(self, **params: Any) -> R:
+        """Retrieves route protection findings for an IPAM.
+
+        EC2 ``GetIpamRouteProtectionFindings``; required: ``IpamId`` (str).
+        """
+        return self.call("GetIpamRouteProtectionFindings", params)
+
+    def get_ipam_routing_policy_registration_deltas(self, **params: Any) -> R:
+        """Retrieves the history of routing policy registration changes for an IPAM internet registry association.
+
+        EC2 ``GetIpamRoutingPolicyRegistrationDeltas``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRoutingPolicyRegistrationDeltas", params)
+
+    def get_ipam_routing_policy_registrations(self, **params: Any) -> R:
+        """Retrieves routing policy registrations for an IPAM internet registry association.
+
+        EC2 ``GetIpamRoutingPolicyRegistrations``; required: ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("GetIpamRoutingPolicyRegistrations", params)
+
     def get_launch_template_data(self, **params: Any) -> R:
         """Retrieves the configuration data of the specified instance.
 
@@ -4162,6 +4535,13 @@ class ClientMethods(Generic[R]):
         EC2 ``GetNetworkInsightsAccessScopeContent``; required: ``NetworkInsightsAccessScopeId`` (str).
         """
         return self.call("GetNetworkInsightsAccessScopeContent", params)
+
+    def get_networking_flex_cost_allocation_policy_versions(self, **params: Any) -> R:
+        """Retrieves the versions of a flex cost allocation policy.
+
+        EC2 ``GetNetworkingFlexCostAllocationPolicyVersions``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("GetNetworkingFlexCostAllocationPolicyVersions", params)
 
     def get_password_data(self, **params: Any) -> R:
         """Retrieves the encrypted administrator password for a running Windows instance.
@@ -4235,6 +4615,13 @@ class ClientMethods(Generic[R]):
         EC2 ``GetSubnetCidrReservations``; required: ``SubnetId`` (str).
         """
         return self.call("GetSubnetCidrReservations", params)
+
+    def get_transit_gateway_attachment_nat_configuration(self, **params: Any) -> R:
+        """Describes the NAT configuration for the specified transit gateway attachment.
+
+        EC2 ``GetTransitGatewayAttachmentNatConfiguration``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("GetTransitGatewayAttachmentNatConfiguration", params)
 
     def get_transit_gateway_attachment_propagations(self, **params: Any) -> R:
         """Lists the route tables to which the specified resource attachment propagates routes.
@@ -4417,12 +4804,26 @@ class ClientMethods(Generic[R]):
         """
         return self.call("LockSnapshot", params)
 
+    def modify_account_vpc_encryption_control(self, **params: Any) -> R:
+        """Modifies the account-level VPC Encryption Control configuration.
+
+        EC2 ``ModifyAccountVpcEncryptionControl``; no parameter is required.
+        """
+        return self.call("ModifyAccountVpcEncryptionControl", params)
+
     def modify_address_attribute(self, **params: Any) -> R:
         """Modifies an attribute of the specified Elastic IP address.
 
         EC2 ``ModifyAddressAttribute``; required: ``AllocationId`` (str).
         """
         return self.call("ModifyAddressAttribute", params)
+
+    def modify_application_status_check(self, **params: Any) -> R:
+        """Modifies an existing application status check.
+
+        EC2 ``ModifyApplicationStatusCheck``; required: ``ApplicationStatusCheckId`` (str).
+        """
+        return self.call("ModifyApplicationStatusCheck", params)
 
     def modify_availability_zone_group(self, **params: Any) -> R:
         """Changes the opt-in status of the specified zone group for your account.
@@ -4452,6 +4853,13 @@ class ClientMethods(Generic[R]):
         EC2 ``ModifyClientVpnEndpoint``; required: ``ClientVpnEndpointId`` (str).
         """
         return self.call("ModifyClientVpnEndpoint", params)
+
+    def modify_client_vpn_endpoint_authorization_policy(self, **params: Any) -> R:
+        """Creates or updates the authorization policy for a Client VPN endpoint.
+
+        EC2 ``ModifyClientVpnEndpointAuthorizationPolicy``; required: ``ClientVpnEndpointId`` (str).
+        """
+        return self.call("ModifyClientVpnEndpointAuthorizationPolicy", params)
 
     def modify_default_credit_specification(self, **params: Any) -> R:
         """Modifies the default credit option for CPU usage of burstable performance instances.
@@ -4657,6 +5065,14 @@ class ClientMethods(Generic[R]):
         """
         return self.call("ModifyIpamResourceDiscovery", params)
 
+    def modify_ipam_routing_policy_registration(self, **params: Any) -> R:
+        """Modifies an existing routing policy registration.
+
+        EC2 ``ModifyIpamRoutingPolicyRegistration``; required: ``Asns`` (list), ``Cidr`` (str),
+        ``IpamInternetRegistryAssociationId`` (str).
+        """
+        return self.call("ModifyIpamRoutingPolicyRegistration", params)
+
     def modify_ipam_scope(self, **params: Any) -> R:
         """Modify an IPAM scope.
 
@@ -4692,12 +5108,26 @@ class ClientMethods(Generic[R]):
         """
         return self.call("ModifyManagedResourceVisibility", params)
 
+    def modify_metric_category(self, **params: Any) -> R:
+        """Modifies the metrics in the specified metric category.
+
+        EC2 ``ModifyMetricCategory``; required: ``MetricCategoryId`` (str), ``Metrics`` (list).
+        """
+        return self.call("ModifyMetricCategory", params)
+
     def modify_network_interface_attribute(self, **params: Any) -> R:
         """Modifies the specified network interface attribute.
 
         EC2 ``ModifyNetworkInterfaceAttribute``; required: ``NetworkInterfaceId`` (str).
         """
         return self.call("ModifyNetworkInterfaceAttribute", params)
+
+    def modify_networking_flex_cost_allocation_policy(self, **params: Any) -> R:
+        """Modifies a flex cost allocation policy.
+
+        EC2 ``ModifyNetworkingFlexCostAllocationPolicy``; required: ``FcaPolicyId`` (str).
+        """
+        return self.call("ModifyNetworkingFlexCostAllocationPolicy", params)
 
     def modify_private_dns_name_options(self, **params: Any) -> R:
         """Modifies the options for instance hostnames for the specified instance.
@@ -4791,12 +5221,41 @@ class ClientMethods(Generic[R]):
         """
         return self.call("ModifyTransitGateway", params)
 
+    def modify_transit_gateway_attachment_nat_configuration(self, **params: Any) -> R:
+        """Modifies the NAT configuration for the specified transit gateway attachment.
+
+        EC2 ``ModifyTransitGatewayAttachmentNatConfiguration``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayAttachmentNatConfiguration", params)
+
     def modify_transit_gateway_metering_policy(self, **params: Any) -> R:
         """Modifies a transit gateway metering policy.
 
         EC2 ``ModifyTransitGatewayMeteringPolicy``; required: ``TransitGatewayMeteringPolicyId`` (str).
         """
         return self.call("ModifyTransitGatewayMeteringPolicy", params)
+
+    def modify_transit_gateway_network_function_attachment(self, **params: Any) -> R:
+        """Adds Availability Zones to or removes Availability Zones from the specified network function attachment.
+
+        EC2 ``ModifyTransitGatewayNetworkFunctionAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayNetworkFunctionAttachment", params)
+
+    def modify_transit_gateway_peering_attachment(self, **params: Any) -> R:
+        """Modifies the options for a transit gateway peering attachment.
+
+        EC2 ``ModifyTransitGatewayPeeringAttachment``; required: ``TransitGatewayAttachmentId`` (str).
+        """
+        return self.call("ModifyTransitGatewayPeeringAttachment", params)
+
+    def modify_transit_gateway_policy_table_entry(self, **params: Any) -> R:
+        """Modifies the specified transit gateway policy table entry.
+
+        EC2 ``ModifyTransitGatewayPolicyTableEntry``; required: ``PolicyRuleNumber`` (str),
+        ``TransitGatewayPolicyTableId`` (str).
+        """
+        return self.call("ModifyTransitGatewayPolicyTableEntry", params)
 
     def modify_transit_gateway_prefix_list_reference(self, **params: Any) -> R:
         """Modifies a reference (route) to a prefix list in a specified transit gateway route table.
@@ -4920,6 +5379,14 @@ class ClientMethods(Generic[R]):
         EC2 ``ModifyVpcEndpointConnectionNotification``; required: ``ConnectionNotificationId`` (str).
         """
         return self.call("ModifyVpcEndpointConnectionNotification", params)
+
+    def modify_vpc_endpoint_payer_responsibility(self, **params: Any) -> R:
+        """Modifies the billing account for VPC endpoint usage/charges.
+
+        EC2 ``ModifyVpcEndpointPayerResponsibility``; required: ``PayerResponsibility`` (str), ``Scope`` (str),
+        ``VpcEndpointId`` (str).
+        """
+        return self.call("ModifyVpcEndpointPayerResponsibility", params)
 
     def modify_vpc_endpoint_service_configuration(self, **params: Any) -> R:
         """Modifies the attributes of the specified VPC endpoint service configuration.
@@ -5205,6 +5672,13 @@ class ClientMethods(Generic[R]):
         EC2 ``ReplaceImageCriteriaInAllowedImagesSettings``; no parameter is required.
         """
         return self.call("ReplaceImageCriteriaInAllowedImagesSettings", params)
+
+    def replace_image_instance_type_specification(self, **params: Any) -> R:
+        """Replaces or removes the instance type specification for an AMI.
+
+        EC2 ``ReplaceImageInstanceTypeSpecification``; required: ``ImageId`` (str).
+        """
+        return self.call("ReplaceImageInstanceTypeSpecification", params)
 
     def replace_network_acl_association(self, **params: Any) -> R:
         """Changes which network ACL a subnet is associated with.
@@ -5545,8 +6019,7 @@ class ClientMethods(Generic[R]):
         """Modifies the number of instances allocated to an interruptible reservation, allowing you to add more capacity
         or reclaim capacity to your source Capacity Reservation.
 
-        EC2 ``UpdateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str),
-        ``TargetInstanceCount`` (int).
+        EC2 ``UpdateInterruptibleCapacityReservationAllocation``; required: ``CapacityReservationId`` (str).
         """
         return self.call("UpdateInterruptibleCapacityReservationAllocation", params)
 
@@ -5563,6 +6036,13 @@ class ClientMethods(Generic[R]):
         EC2 ``UpdateSecurityGroupRuleDescriptionsIngress``; no parameter is required.
         """
         return self.call("UpdateSecurityGroupRuleDescriptionsIngress", params)
+
+    def validate_security_group_quotas_for_interface(self, **params: Any) -> R:
+        """Validates whether the specified security groups can be associated with a single network interface.
+
+        EC2 ``ValidateSecurityGroupQuotasForInterface``; required: ``SecurityGroupIds`` (list).
+        """
+        return self.call("ValidateSecurityGroupQuotasForInterface", params)
 
     def withdraw_byoip_cidr(self, **params: Any) -> R:
         """Stops advertising an address range that is provisioned as an address pool.

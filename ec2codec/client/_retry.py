@@ -12,13 +12,19 @@ behavior" reference):
   ValidationError (nothing was sent), is not;
 * ``max_attempts`` counts every attempt, the first included (botocore's
   ``MaxAttemptsChecker``: retry while ``attempt < max_attempts``);
+* HTTP 429 is throttling too (``ThrottlingStatusCodeChecker``; EC2 models no
+  error shapes, so no modeled error can overrule it);
 * the delay before attempt ``n + 1`` is truncated binary exponential backoff
-  with full jitter, ``rng() * min(2 ** (n - 1), 20)`` seconds for 1-based
-  ``n`` (``ExponentialBackoff.delay_amount``: the first delay is ``rng()``).
+  with full jitter, ``rng() * min(scale * 2 ** (n - 1), 20)`` seconds for
+  1-based ``n``, where ``scale`` is 1 s after a throttling error and 50 ms
+  after any other (``ExponentialBackoff.delay_amount`` since botocore 1.44);
+* an ``x-amz-retry-after`` header (milliseconds) raises that delay to its
+  value, but never by more than 5 seconds (``_get_retry_after_delay``).
 
 Not implemented: botocore's client-side retry quota (a token bucket that stops
-retrying when most recent calls failed) and ``x-amz-retry-after``, which only
-botocore's opt-in 2026 retry mode reads.
+retrying when most recent calls failed): one client here does not see the
+other calls of a process, and the quota changes no single call's outcome
+until many calls fail.
 
 ``retry_mode = legacy`` (``AWS_RETRY_MODE``) selects botocore's older policy
 (``botocore/retryhandler.py`` over ``botocore/data/_retry.json``, the default
@@ -49,17 +55,21 @@ __all__ = [
     "LEGACY_CODES",
     "LEGACY_STATUSES",
     "MAX_BACKOFF",
+    "RETRY_AFTER_MAX_ADDITIONAL",
     "SKEW_CODES",
     "SKEW_THRESHOLD",
     "THROTTLING_CODES",
     "TRANSIENT_CODES",
+    "THROTTLING_STATUSES",
     "TRANSIENT_STATUSES",
     "backoff_delay",
     "default_max_attempts",
     "is_retryable",
     "is_retryable_legacy",
     "legacy_backoff_delay",
+    "is_throttling",
     "parse_http_date",
+    "parse_retry_after",
     "should_retry",
     "skew_offset",
 ]
@@ -86,6 +96,8 @@ THROTTLING_CODES = frozenset(
 # TransientRetryableChecker._TRANSIENT_ERROR_CODES and _TRANSIENT_STATUS_CODES.
 TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"})
 TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
+# ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES.
+THROTTLING_STATUSES = frozenset({429})
 # The errors a wrong local clock produces (AWS SDK for Java ``RetryUtils.isClockSkewError``).
 SKEW_CODES = frozenset(
     {
@@ -111,8 +123,12 @@ LEGACY_CODES = frozenset(
     }
 )
 LEGACY_STATUSES = frozenset({429, 500, 502, 503, 504, 509})
-# ExponentialBackoff: base 2, _MAX_BACKOFF 20 seconds.
+# ExponentialBackoff: base 2, _MAX_BACKOFF 20 seconds, base scales of
+# _DEFAULT_BACKOFF_CONFIG, and _RETRY_AFTER_MAX_ADDITIONAL.
 MAX_BACKOFF = 20.0
+THROTTLING_SCALE = 1.0
+NON_THROTTLING_SCALE = 0.05
+RETRY_AFTER_MAX_ADDITIONAL = 5.0
 # SigV4 accepts a request dated up to 5 minutes from the server's clock; the
 # SDKs call a difference over 4 minutes skew (Java ``ClockSkew.isClockSkewed``).
 SKEW_THRESHOLD = timedelta(minutes=4)
@@ -130,7 +146,12 @@ def is_retryable(code: str | None = None, status: int | None = None, *, incomple
         return True
     if code is not None and (code in THROTTLING_CODES or code in TRANSIENT_CODES):
         return True
-    return status is not None and status in TRANSIENT_STATUSES
+    return status is not None and (status in TRANSIENT_STATUSES or status in THROTTLING_STATUSES)
+
+
+def is_throttling(code: str | None = None, status: int | None = None) -> bool:
+    """Whether an error response means "slow down" (``ThrottlingErrorDetector``): its code, or HTTP 429."""
+    return (code is not None and code in THROTTLING_CODES) or (status is not None and status in THROTTLING_STATUSES)
 
 
 def is_retryable_legacy(code: str | None = None, status: int | None = None, *, unreachable: bool = False) -> bool:
@@ -150,10 +171,31 @@ def should_retry(attempt: int, max_attempts: int, retryable: bool) -> bool:
     return retryable and attempt < max_attempts
 
 
-def backoff_delay(attempt: int, rng: Callable[[], float]) -> float:
-    """Seconds to wait after 1-based ``attempt`` failed: ``rng() * min(2 ** (attempt - 1), 20)``."""
+def backoff_delay(
+    attempt: int, rng: Callable[[], float], *, throttling: bool = False, retry_after: float | None = None
+) -> float:
+    """Seconds to wait after 1-based ``attempt`` failed: ``rng() * min(scale * 2 ** (attempt - 1), 20)``.
+
+    ``scale`` is 1 s after a throttling error, 50 ms otherwise; ``retry_after``
+    (seconds, from ``x-amz-retry-after``) raises the delay to at most 5 s more.
+    """
+    scale = THROTTLING_SCALE if throttling else NON_THROTTLING_SCALE
     # Capping the exponent first keeps 2 ** n small for absurd attempt counts.
-    return rng() * min(2.0 ** min(attempt - 1, 64), MAX_BACKOFF)
+    delay = rng() * min(scale * 2.0 ** min(attempt - 1, 64), MAX_BACKOFF)
+    if retry_after is not None:
+        return max(delay, min(retry_after, delay + RETRY_AFTER_MAX_ADDITIONAL))
+    return delay
+
+
+def parse_retry_after(text: str | None) -> float | None:
+    """An ``x-amz-retry-after`` header (whole milliseconds) in seconds; None when absent or unreadable."""
+    if text is None:
+        return None
+    try:
+        value = int(text) / 1000.0
+    except (ValueError, OverflowError):
+        return None  # botocore logs and ignores it
+    return value if value >= 0 else None
 
 
 def legacy_backoff_delay(attempt: int, rng: Callable[[], float]) -> float:

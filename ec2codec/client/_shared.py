@@ -94,6 +94,7 @@ class Outcome(NamedTuple):
     result: dict[str, Any] | None
     error: Error | None
     date: str | None  # the response's Date header, for the skew check
+    retry_after: str | None = None  # its x-amz-retry-after header, for the backoff
 
 
 def utcnow() -> datetime:

@@ -61,7 +61,7 @@ from ..auth.credentials.chain import CredentialProvider
 from ..auth.credentials.config import load_settings
 from ..auth.sigv4 import Credentials
 from ..errors import ParseError, ServiceError, ValidationError
-from ..model.service import bundled_model
+from ..model.service import model_from_environment
 from ..protocol.query import EncodedRequest, TokenFactory
 from ..protocol.xml import ResponseParser
 from . import customizations
@@ -169,7 +169,8 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
         )
         self.timeout = timeout
         self.clock_offset = timedelta(0)
-        self._service = model.service if model is not None else bundled_model()
+        # Without model=, the one EC2CODEC_MODEL names in this client's environment, else the bundled one.
+        self._service = model.service if model is not None else model_from_environment(env)
         self._token_factory = token_factory or uuid4_token
         self._sleep = sleep
         self._rng = rng
@@ -225,7 +226,7 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 if outcome.error is None:
                     assert outcome.result is not None
                     return customizations.after_call(operation, outcome.result)
-                action = attempts.failed(outcome.error, outcome.date, self._now())
+                action = attempts.failed(outcome.error, outcome.date, self._now(), outcome.retry_after)
                 if isinstance(action, Send):
                     log_resign(outcome, action.clock_offset)
                     self.clock_offset = action.clock_offset  # later calls keep it
@@ -283,10 +284,11 @@ class AsyncClient(ClientMethods[Coroutine[Any, Any, dict[str, Any]]]):
                 ssl=self._ssl,
             ) as response:
                 date = response.headers.get("Date")
+                retry_after = response.headers.get("x-amz-retry-after")
                 try:
-                    return Outcome(await self._read(operation, response, url), None, date)
+                    return Outcome(await self._read(operation, response, url), None, date, retry_after)
                 except (ServiceError, ParseError, TransportError) as exc:
-                    return Outcome(None, exc, date)
+                    return Outcome(None, exc, date, retry_after)
         except _TRANSPORT as exc:
             return Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
 

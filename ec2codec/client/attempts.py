@@ -102,12 +102,14 @@ class Attempts:
     def start(self) -> Send:
         return Send(self.attempt, self.clock_offset)
 
-    def failed(self, error: Error, server_date: str | None, local_now: datetime) -> Action:
+    def failed(
+        self, error: Error, server_date: str | None, local_now: datetime, retry_after: str | None = None
+    ) -> Action:
         """The next action after the current attempt failed with ``error``.
 
         ``server_date`` is the response's ``Date`` header (None when no
-        response arrived) and ``local_now`` the uncorrected local clock when
-        it arrived.
+        response arrived), ``local_now`` the uncorrected local clock when it
+        arrived, and ``retry_after`` its ``x-amz-retry-after`` header.
         """
         if isinstance(error, ServiceError) and error.code in _retry.SKEW_CODES and not self._skew_corrected:
             offset = _retry.skew_offset(error.code, _retry.parse_http_date(server_date), local_now, self.clock_offset)
@@ -119,8 +121,13 @@ class Attempts:
                 return Send(self.attempt, offset, resigned=True)
         if not _retry.should_retry(self.attempt, self.max_attempts, is_retryable(error, self.mode)):
             return GiveUp(error)
-        delay = _retry.legacy_backoff_delay if self.mode == "legacy" else _retry.backoff_delay
-        return Sleep(delay(self.attempt, self._rng), error)
+        if self.mode == "legacy":
+            return Sleep(_retry.legacy_backoff_delay(self.attempt, self._rng), error)
+        throttling = isinstance(error, ServiceError) and _retry.is_throttling(error.code, error.status)
+        delay = _retry.backoff_delay(
+            self.attempt, self._rng, throttling=throttling, retry_after=_retry.parse_retry_after(retry_after)
+        )
+        return Sleep(delay, error)
 
     def slept(self) -> Send:
         self.attempt += 1

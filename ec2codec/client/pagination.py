@@ -11,14 +11,18 @@ first use.
 
 Public API::
 
-    paginate(call, operation, params=None, *, page_size=None) -> Iterator[dict]   # each page
-    paginate_items(call, operation, params=None, *, page_size=None, result_key=None) -> Iterator[Any]
-    paginate_async(call, ...) -> AsyncIterator[dict]      # the same with an awaitable call
-    paginate_items_async(call, ...) -> AsyncIterator[Any]
-    can_paginate(operation) -> bool
-    paginator_names() -> list[str]
-    load_paginator(operation) -> Paginator      # the config, tokens as tuples
+    paginate(call, operation, params=None, *, page_size=None, model=None) -> Iterator[dict]   # each page
+    paginate_items(call, operation, params=None, *, page_size=None, result_key=None, model=None) -> Iterator[Any]
+    paginate_async(call, ..., model=None) -> AsyncIterator[dict]      # the same with an awaitable call
+    paginate_items_async(call, ..., model=None) -> AsyncIterator[Any]
+    can_paginate(operation, model=None) -> bool
+    paginator_names(model=None) -> list[str]
+    load_paginator(operation, model=None) -> Paginator      # the config, tokens as tuples
     PaginationError                             # an ec2codec.Error
+
+``model`` (an ``ec2codec.Model`` or ``ServiceModel``; None for the default
+model, see ``ec2codec.model.service.default_model``) picks the configs: its
+own when it was loaded with a ``paginators-1.json``, else the bundled ones.
 
 Semantics are botocore's ``PageIterator`` (``botocore/paginate.py``): the
 output token(s) of each page become the input token(s) of the next request;
@@ -44,6 +48,7 @@ from typing import Any, NamedTuple
 
 from ..errors import Error, ModelError
 from ..model.datafiles import provenance, read_data
+from ..model.service import HasService, ServiceModel, service_of
 from ._jmespath import compile_search
 from ._steps import AsyncCall, Request
 
@@ -87,8 +92,23 @@ class Paginator(NamedTuple):
     non_aggregate_keys: tuple[str, ...]
 
 
+Models = HasService | ServiceModel | None
+
+# Parsed configs of the bundled table; a model with its own keeps them in its cache.
+_BUNDLED_CONFIGS: dict[str, Paginator] = {}
+
+
 def _bundle() -> dict[str, Any]:
     return read_data(BUNDLE_NAME)
+
+
+def _table(model: Models) -> tuple[Mapping[str, Any], dict[str, Paginator]]:
+    """The paginator table that applies to ``model`` and where its parsed configs are kept."""
+    service = service_of(model)
+    if service.paginators is None:
+        return _bundle()["pagination"], _BUNDLED_CONFIGS
+    configs: dict[str, Paginator] = service.cache.setdefault("paginators", {})
+    return service.paginators, configs
 
 
 def bundle_provenance() -> dict[str, Any]:
@@ -96,14 +116,14 @@ def bundle_provenance() -> dict[str, Any]:
     return provenance(BUNDLE_NAME, "pagination")
 
 
-def paginator_names() -> list[str]:
+def paginator_names(model: Models = None) -> list[str]:
     """Every operation with a paginator, sorted."""
-    return sorted(_bundle()["pagination"])
+    return sorted(_table(model)[0])
 
 
-def can_paginate(operation: str) -> bool:
+def can_paginate(operation: str, model: Models = None) -> bool:
     """True when ``operation`` has a paginator."""
-    return isinstance(operation, str) and operation in _bundle()["pagination"]
+    return isinstance(operation, str) and operation in _table(model)[0]
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -112,20 +132,24 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list) else (value,)
 
 
-def load_paginator(operation: str) -> Paginator:
+def load_paginator(operation: str, model: Models = None) -> Paginator:
     """The paginator config of ``operation``; ``ModelError`` when it is unknown or not paginated."""
-    if not can_paginate(operation):
-        from ..model.service import bundled_model
-
-        if bundled_model().has_operation(operation):
+    table, configs = _table(model)
+    config = configs.get(operation) if isinstance(operation, str) else None
+    if config is not None:
+        return config
+    if not isinstance(operation, str) or operation not in table:
+        if service_of(model).has_operation(operation):
             raise ModelError(f"{operation} has no paginator: it returns everything in one response")
         raise ModelError(f"unknown operation {operation!r}: no such EC2 operation")
-    return _load_paginator(operation)
+    # A race parses the same config twice and keeps an equal value: harmless, so no lock.
+    config = configs[operation] = _parse_paginator(operation, table[operation])
+    return config
 
 
-@functools.cache
-def _load_paginator(operation: str) -> Paginator:
-    raw = _bundle()["pagination"][operation]
+def _parse_paginator(operation: str, raw: Mapping[str, Any]) -> Paginator:
+    if "input_token" not in raw or "output_token" not in raw:
+        raise ModelError(f"paginator of {operation} lacks input_token or output_token")
     config = Paginator(
         operation=operation,
         input_tokens=_as_tuple(raw["input_token"]),
@@ -137,6 +161,11 @@ def _load_paginator(operation: str) -> Paginator:
     )
     if len(config.input_tokens) != len(config.output_tokens):
         raise ModelError(f"paginator of {operation} pairs {config.input_tokens} with {config.output_tokens}")
+    # A loaded model's paginators-1.json is input like any other: expressions must be text.
+    expressions = [*config.input_tokens, *config.output_tokens, *config.result_keys, *config.non_aggregate_keys]
+    expressions += [e for e in (config.limit_key, config.more_results) if e is not None]
+    if not all(isinstance(e, str) for e in expressions):
+        raise ModelError(f"paginator of {operation} has a token or key that is not a string: {dict(raw)}")
     return config
 
 
@@ -178,7 +207,12 @@ def _first_request(config: Paginator, params: Mapping[str, Any] | None, page_siz
 
 
 def paginate(
-    call: Call, operation: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None
+    call: Call,
+    operation: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    page_size: int | None = None,
+    model: Models = None,
 ) -> Iterator[dict[str, Any]]:
     """Call ``operation`` page after page, yielding each response dict as it arrives.
 
@@ -186,16 +220,21 @@ def paginate(
     are raised here, not on the first ``next()``. ``ServiceError`` from ``call``
     propagates unchanged.
     """
-    config = load_paginator(operation)
+    config = load_paginator(operation, model)
     request = _first_request(config, params, page_size)
     return _pages(call, config, request)
 
 
 def paginate_async(
-    call: AsyncCall, operation: str, params: Mapping[str, Any] | None = None, *, page_size: int | None = None
+    call: AsyncCall,
+    operation: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    page_size: int | None = None,
+    model: Models = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """:func:`paginate` with an awaitable ``call``: ``async for page in paginate_async(client.call, ...)``."""
-    config = load_paginator(operation)
+    config = load_paginator(operation, model)
     request = _first_request(config, params, page_size)
     return _pages_async(call, config, request)
 
@@ -251,13 +290,14 @@ def paginate_items(
     *,
     page_size: int | None = None,
     result_key: str | None = None,
+    model: Models = None,
 ) -> Iterator[Any]:
     """Every item of the paginator's result key across all pages (botocore ``ResultKeyIterator``).
 
     ``result_key`` picks one of the paginator's result keys (``load_paginator(op).result_keys``);
     the default is the first, botocore's primary result key.
     """
-    config, search = _result_search(operation, result_key)
+    config, search = _result_search(operation, result_key, model)
     pages = _pages(call, config, _first_request(config, params, page_size))
     return _items(pages, search)
 
@@ -269,15 +309,16 @@ def paginate_items_async(
     *,
     page_size: int | None = None,
     result_key: str | None = None,
+    model: Models = None,
 ) -> AsyncIterator[Any]:
     """:func:`paginate_items` with an awaitable ``call``."""
-    config, search = _result_search(operation, result_key)
+    config, search = _result_search(operation, result_key, model)
     pages = _pages_async(call, config, _first_request(config, params, page_size))
     return _items_async(pages, search)
 
 
-def _result_search(operation: str, result_key: str | None) -> tuple[Paginator, Callable[[Any], Any]]:
-    config = load_paginator(operation)
+def _result_search(operation: str, result_key: str | None, model: Models) -> tuple[Paginator, Callable[[Any], Any]]:
+    config = load_paginator(operation, model)
     if not config.result_keys:
         raise PaginationError(f"{operation}'s paginator declares no result key")
     if result_key is None:

@@ -71,7 +71,7 @@ from ..auth.credentials.chain import CredentialProvider
 from ..auth.credentials.config import load_settings
 from ..auth.sigv4 import Credentials
 from ..errors import ParseError, ServiceError
-from ..model.service import bundled_model
+from ..model.service import model_from_environment
 from ..protocol.query import EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 from ..protocol.xml import ResponseParser
 from . import customizations
@@ -134,7 +134,10 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
     aware UTC time (the real clock by default). ``verify`` checks the server's
     TLS certificate (False: not at all; a path: against that CA bundle; True:
     against the configured ``AWS_CA_BUNDLE``/``ca_bundle``, else the system's),
-    as botocore's ``verify=``. Every argument is checked here: a wrong one is a
+    as botocore's ``verify=``. ``model`` (``ec2codec.load_model``)
+    defaults to the one ``EC2CODEC_MODEL`` names in the environment, else the
+    bundled model; its paginators and waiters serve :meth:`paginate` and
+    :meth:`wait`. Every argument is checked here: a wrong one is a
     ValidationError naming each problem. One client may be shared between
     threads as far as ``requests.Session`` may.
     """
@@ -181,7 +184,8 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         # verify=True (the default) means the configured CA bundle when there is one (botocore's verify=None).
         self._verify = self.ca_bundle if verify is True and self.ca_bundle else verify
         self.clock_offset = timedelta(0)
-        self._service = model.service if model is not None else bundled_model()
+        # Without model=, the one EC2CODEC_MODEL names in this client's environment, else the bundled one.
+        self._service = model.service if model is not None else model_from_environment(env)
         self._token_factory = token_factory or uuid4_token
         self._sleep = sleep
         self._rng = rng
@@ -221,7 +225,7 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
                 if outcome.error is None:
                     assert outcome.result is not None
                     return customizations.after_call(operation, outcome.result)
-                action = attempts.failed(outcome.error, outcome.date, self._now())
+                action = attempts.failed(outcome.error, outcome.date, self._now(), outcome.retry_after)
                 if isinstance(action, Send):
                     log_resign(outcome, action.clock_offset)
                     self.clock_offset = action.clock_offset  # later calls keep it
@@ -238,15 +242,17 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
         """Every page of ``operation`` (see :func:`ec2codec.client.pagination.paginate`; ``page_size=``)."""
         from .pagination import paginate
 
-        check_options(f"paginate {operation}", options, option_names(paginate))
+        check_options(f"paginate {operation}", options, option_names(paginate, exclude=("model",)))
+        options["model"] = self._service  # its paginators-1.json, when it came with one
         return paginate(self.call, operation, params, **options)
 
     def wait(self, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Poll until waiter ``name`` succeeds (see :func:`.waiters.wait`), sleeping with the client's sleep."""
         from .waiters import wait
 
-        check_options(f"wait {name}", options, option_names(wait))
+        check_options(f"wait {name}", options, option_names(wait, exclude=("model",)))
         options.setdefault("sleep", self._sleep)
+        options["model"] = self._service  # its waiters-2.json, when it came with one
         return wait(self.call, name, params, **options)
 
     def wait_import_snapshot(self, task_id: str, **options: Any) -> dict[str, Any]:
@@ -305,10 +311,11 @@ class Client(ClientMethods[dict[str, Any]], Boto3Methods):
             return Outcome(None, _transport_error(exc, url, self.timeout, reading=False), None)
         with response:
             date = response.headers.get("Date")
+            retry_after = response.headers.get("x-amz-retry-after")
             try:
-                return Outcome(self._read(operation, response, url), None, date)
+                return Outcome(self._read(operation, response, url), None, date, retry_after)
             except (ServiceError, ParseError, TransportError) as exc:
-                return Outcome(None, exc, date)
+                return Outcome(None, exc, date, retry_after)
 
     def _read(self, operation: str, response: requests.Response, url: str) -> dict[str, Any]:
         status = response.status_code

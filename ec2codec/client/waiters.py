@@ -9,14 +9,17 @@ that the sync form and the ``*_async`` form (an awaitable ``call`` and
 
 Public API::
 
-    wait(call, name, params=None, *, delay=None, max_attempts=None, sleep=time.sleep) -> dict
-    await wait_async(call, name, params=None, *, delay=None, max_attempts=None, sleep=asyncio.sleep) -> dict
-    waiter_names() -> list[str]                  # botocore's names: "InstanceRunning", "SnapshotImported", ...
-    load_waiter(name) -> WaiterConfig
+    wait(call, name, params=None, *, delay=None, max_attempts=None, sleep=time.sleep, model=None) -> dict
+    await wait_async(call, name, params=None, *, ..., sleep=asyncio.sleep, model=None) -> dict
+    waiter_names(model=None) -> list[str]        # botocore's names: "InstanceRunning", "SnapshotImported", ...
+    load_waiter(name, model=None) -> WaiterConfig
     select_acceptor(config, response) -> Acceptor | None   # the decision of one attempt
     WaiterError(name, reason, last_response)
 
 The ImportSnapshot waiter with progress reports is :mod:`ec2codec.client.import_waiter`.
+``model`` (an ``ec2codec.Model`` or ``ServiceModel``; None for the default
+model) picks the configs: its own when it was loaded with a ``waiters-2.json``,
+else the bundled ones.
 
 ``wait`` runs botocore's waiter version 2 (``botocore/waiter.py``, the Smithy
 ``@waitable`` acceptor rules) over EC2's ``waiters-2.json``, bundled in
@@ -49,6 +52,7 @@ from typing import Any, NamedTuple
 
 from ..errors import Error, ModelError, ServiceError, ValidationError
 from ..model.datafiles import provenance, read_data
+from ..model.service import HasService, ServiceModel, service_of
 from ._jmespath import compile_search
 from ._steps import AsyncCall, AsyncSleep, Pause, Request, Steps, run, run_async
 
@@ -110,12 +114,32 @@ class WaiterConfig(NamedTuple):
     acceptors: tuple[Acceptor, ...]
 
 
+Models = HasService | ServiceModel | None
+
+# Parsed configs of the bundled document; a model with its own keeps them in its cache.
+_BUNDLED_CONFIGS: dict[str, WaiterConfig] = {}
+
+
+def _checked(document: Mapping[str, Any], where: str) -> Mapping[str, Any]:
+    if document.get("version") != 2:
+        raise ModelError(f"{where} holds waiter version {document.get('version')!r}; only version 2 is supported")
+    waiters: Mapping[str, Any] = document["waiters"]
+    return waiters
+
+
 @functools.cache
-def _bundle() -> dict[str, Any]:
-    data = read_data(BUNDLE_NAME)
-    if data.get("version") != 2:
-        raise ModelError(f"{BUNDLE_NAME} holds waiter version {data.get('version')!r}; only version 2 is supported")
-    return data
+def _bundle() -> Mapping[str, Any]:
+    return _checked(read_data(BUNDLE_NAME), BUNDLE_NAME)
+
+
+def _table(model: Models) -> tuple[Mapping[str, Any], dict[str, WaiterConfig]]:
+    """The waiter table that applies to ``model`` and where its parsed configs are kept."""
+    service = service_of(model)
+    if service.waiters is None:
+        return _bundle(), _BUNDLED_CONFIGS
+    table = _checked(service.waiters, "the model's waiters-2.json")
+    configs: dict[str, WaiterConfig] = service.cache.setdefault("waiters", {})
+    return table, configs
 
 
 def bundle_provenance() -> dict[str, Any]:
@@ -123,30 +147,47 @@ def bundle_provenance() -> dict[str, Any]:
     return provenance(BUNDLE_NAME, "waiters")
 
 
-def waiter_names() -> list[str]:
+def waiter_names(model: Models = None) -> list[str]:
     """Every waiter, by botocore's name, sorted."""
-    return sorted(_bundle()["waiters"])
+    return sorted(_table(model)[0])
 
 
-def load_waiter(name: str) -> WaiterConfig:
+def load_waiter(name: str, model: Models = None) -> WaiterConfig:
     """The config of waiter ``name``; ``ModelError`` when there is no such waiter."""
-    if not isinstance(name, str) or name not in _bundle()["waiters"]:
-        raise ModelError(f"unknown waiter {name!r}; waiters: {', '.join(waiter_names())}")
-    return _load_waiter(name)
+    table, configs = _table(model)
+    config = configs.get(name) if isinstance(name, str) else None
+    if config is not None:
+        return config
+    if not isinstance(name, str) or name not in table:
+        raise ModelError(f"unknown waiter {name!r}; waiters: {', '.join(sorted(table))}")
+    # A race parses the same config twice and keeps an equal value: harmless, so no lock.
+    config = configs[name] = _parse_waiter(name, table[name])
+    return config
 
 
-@functools.cache
-def _load_waiter(name: str) -> WaiterConfig:
-    raw = _bundle()["waiters"][name]
-    acceptors = []
-    for spec in raw["acceptors"]:
-        acceptor = Acceptor(spec["state"], spec["matcher"], spec["expected"], spec.get("argument"))
-        if acceptor.matcher not in _MATCHERS or acceptor.state not in _STATES:
-            raise ModelError(f"waiter {name}: unsupported acceptor {spec}")
-        if acceptor.matcher.startswith("path"):
-            _compile(acceptor.argument or "")  # a bad expression fails when the waiter loads, not mid-wait
-        acceptors.append(acceptor)
-    return WaiterConfig(name, raw["operation"], raw["delay"], raw["maxAttempts"], tuple(acceptors))
+def _parse_waiter(name: str, raw: Mapping[str, Any]) -> WaiterConfig:
+    try:
+        acceptors = []
+        for spec in raw["acceptors"]:
+            acceptor = Acceptor(spec["state"], spec["matcher"], spec["expected"], spec.get("argument"))
+            if acceptor.matcher not in _MATCHERS or acceptor.state not in _STATES:
+                raise ModelError(f"waiter {name}: unsupported acceptor {spec}")
+            if acceptor.matcher.startswith("path"):
+                if not isinstance(acceptor.argument, str):
+                    raise ModelError(f"waiter {name}: a {acceptor.matcher} acceptor needs a string argument")
+                _compile(acceptor.argument)  # a bad expression fails when the waiter loads, not mid-wait
+            acceptors.append(acceptor)
+        config = WaiterConfig(name, raw["operation"], raw["delay"], raw["maxAttempts"], tuple(acceptors))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ModelError(f"waiter {name} is malformed: missing or bad {exc}") from None
+    if not isinstance(config.operation, str):
+        raise ModelError(f"waiter {name}: operation must be a string, got {config.operation!r}")
+    delay = config.delay
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not math.isfinite(delay) or delay < 0:
+        raise ModelError(f"waiter {name}: delay must be a finite number >= 0, got {delay!r}")
+    if isinstance(config.max_attempts, bool) or not isinstance(config.max_attempts, int) or config.max_attempts < 1:
+        raise ModelError(f"waiter {name}: maxAttempts must be an int >= 1, got {config.max_attempts!r}")
+    return config
 
 
 def _compile(expression: str) -> Callable[[Any], Any]:
@@ -224,6 +265,7 @@ def wait(
     delay: float | None = None,
     max_attempts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    model: Models = None,
 ) -> dict[str, Any]:
     """Poll the waiter's operation until an acceptor decides success (returns the response) or failure.
 
@@ -232,7 +274,7 @@ def wait(
     no acceptor accepts, and when the attempts run out; ``ModelError`` for an
     unknown waiter; ``ValidationError`` for a bad ``delay``/``max_attempts``.
     """
-    return run(_wait_steps(name, params, delay, max_attempts), call, sleep)
+    return run(_wait_steps(name, params, delay, max_attempts, model), call, sleep)
 
 
 async def wait_async(
@@ -243,20 +285,21 @@ async def wait_async(
     delay: float | None = None,
     max_attempts: int | None = None,
     sleep: AsyncSleep | None = None,
+    model: Models = None,
 ) -> dict[str, Any]:
     """:func:`wait` with an awaitable ``call`` and ``sleep`` (``asyncio.sleep`` by default)."""
     if sleep is None:
         import asyncio
 
         sleep = asyncio.sleep
-    return await run_async(_wait_steps(name, params, delay, max_attempts), call, sleep)
+    return await run_async(_wait_steps(name, params, delay, max_attempts, model), call, sleep)
 
 
 def _wait_steps(
-    name: str, params: Mapping[str, Any] | None, delay: float | None, max_attempts: int | None
+    name: str, params: Mapping[str, Any] | None, delay: float | None, max_attempts: int | None, model: Models
 ) -> Steps[dict[str, Any]]:
     # Arguments are checked before the generator exists, so a mistake raises at the call.
-    config = load_waiter(name)
+    config = load_waiter(name, model)
     pause = config.delay if delay is None else check_number(name, "delay", delay, 0)
     attempts = config.max_attempts if max_attempts is None else max_attempts
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:

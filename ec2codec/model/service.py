@@ -24,12 +24,16 @@ from ..errors import ModelError
 
 __all__ = [
     "BUNDLED_SERVICES",
+    "MODEL_ENV",
     "Operation",
     "ServiceModel",
     "bundle_name",
     "bundled_model",
     "compact_model",
+    "default_model",
     "dump_bundle",
+    "model_from",
+    "model_from_environment",
     "read_bundle",
 ]
 
@@ -208,7 +212,10 @@ class ServiceModel:
     ``cache`` is a scratch dictionary where the encoder and decoder modules keep
     what they compile for this model (per-operation functions), so compiled code
     lives exactly as long as the model it came from. What other threads may
-    see there is complete: see :meth:`compile_once`.
+    see there is complete: see :meth:`compile_once`. ``paginators`` and
+    ``waiters`` are the model's own configs (botocore's ``paginators-1.json``
+    table and ``waiters-2.json`` document) or None, where the client layer uses
+    the bundled EC2 ones.
     """
 
     def __init__(
@@ -218,9 +225,15 @@ class ServiceModel:
         shapes: Mapping[str, Any],
         *,
         provenance: Mapping[str, Any] | None = None,
+        paginators: Mapping[str, Any] | None = None,
+        waiters: Mapping[str, Any] | None = None,
     ) -> None:
         self.metadata: dict[str, Any] = dict(metadata)
         self.provenance: dict[str, Any] = dict(provenance or {})
+        # botocore's paginators-1.json "pagination" table and waiters-2.json
+        # document, when the model came with them; None: the bundled EC2 ones apply.
+        self.paginators = paginators
+        self.waiters = waiters
         self._raw_operations = operations
         self._shapes = shapes
         self._operations: dict[str, Operation] = {}
@@ -356,25 +369,79 @@ def bundled_model(service: str = "ec2") -> ServiceModel:
 
 
 def model_from(source: str | os.PathLike[str] | Mapping[str, Any]) -> ServiceModel:
-    """A :class:`ServiceModel` from a botocore-format dict, a ``service-2.json`` path, or a bundle path."""
+    """A :class:`ServiceModel` from a botocore-format dict, or a path (see :mod:`.sources`).
+
+    A path is a botocore ``service-2.json`` or ``.json.gz``, a botocore service
+    folder (``data/ec2``: the newest API version inside) or API-version folder,
+    or an ec2codec bundle. The paginators and waiters of a folder (and of a
+    file named ``service-2.json[.gz]``) come with the model.
+    """
     if isinstance(source, Mapping):
-        raw: Mapping[str, Any] = source
-    else:
+        compact = compact_model(source)
+        return ServiceModel(compact["metadata"], compact["operations"], compact["shapes"])
+    if not isinstance(source, (str, os.PathLike)):
+        raise ModelError(f"a model is a path or a botocore-format dict, got {type(source).__name__}")
+    from .sources import read_source  # only models from disk need it
+
+    found = read_source(source)
+    if found.data.startswith(_MAGIC):
+        return read_bundle(found.data)
+    try:
+        raw = json.loads(found.data)
+    except ValueError as exc:
+        raise ModelError(f"model {found.path} is not JSON: {exc}") from None
+    if not isinstance(raw, Mapping):
+        raise ModelError(f"model {found.path} is not a JSON object")
+    try:
+        compact = compact_model(raw)
+    except ModelError as exc:
+        raise ModelError(f"model {found.path}: {exc}") from None
+    return ServiceModel(
+        compact["metadata"],
+        compact["operations"],
+        compact["shapes"],
+        provenance={"source": found.path},
+        paginators=found.paginators,
+        waiters=found.waiters,
+    )
+
+
+MODEL_ENV = "EC2CODEC_MODEL"
+_LOADED: dict[str, ServiceModel] = {}
+_DEFAULT: ServiceModel | None = None
+
+
+def model_from_environment(environ: Mapping[str, str] | None = None) -> ServiceModel:
+    """The model ``$EC2CODEC_MODEL`` names (any path :func:`model_from` takes), else the bundled one.
+
+    ``environ`` replaces ``os.environ``. Each path is loaded once per process
+    and kept. A path that cannot be loaded is a ``ModelError`` naming the
+    variable and the path, never a silent fall-back to the bundle.
+    """
+    path = (os.environ if environ is None else environ).get(MODEL_ENV)
+    if not path:
+        return bundled_model()
+    model = _LOADED.get(path)
+    if model is None:
         try:
-            with open(source, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            raise ModelError(f"cannot read model {source}: {exc.strerror}") from None
-        if data.startswith(_MAGIC):
-            return read_bundle(data)
-        try:
-            raw = json.loads(data)
-        except ValueError as exc:
-            raise ModelError(f"model {source} is not JSON: {exc}") from None
-        if not isinstance(raw, Mapping):
-            raise ModelError(f"model {source} is not a JSON object")
-    compact = compact_model(raw)
-    return ServiceModel(compact["metadata"], compact["operations"], compact["shapes"])
+            model = model_from(path)
+        except ModelError as exc:
+            raise ModelError(f"{MODEL_ENV}={path}: {exc}") from None
+        # A race loads the same file twice; both callers get the one kept.
+        model = _LOADED.setdefault(path, model)
+    return model
+
+
+def default_model() -> ServiceModel:
+    """The model used when none is given: :func:`model_from_environment`, read at first use and kept.
+
+    The environment is read once (a lookup costs microseconds, and every
+    module-level ``encode``/``parse`` asks), as SDKs read their configuration once.
+    """
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = model_from_environment()
+    return _DEFAULT
 
 
 class HasService(Protocol):
@@ -389,9 +456,9 @@ class HasService(Protocol):
 
 
 def service_of(model: HasService | ServiceModel | None) -> ServiceModel:
-    """The :class:`ServiceModel` of ``model``: the bundled EC2 model for None."""
+    """The :class:`ServiceModel` of ``model``: the default model (see :func:`default_model`) for None."""
     if model is None:
-        return bundled_model()
+        return default_model()
     if isinstance(model, ServiceModel):
         return model
     service = getattr(model, "service", None)

@@ -1,9 +1,10 @@
-"""The public codec facade: :class:`Model` and the module-level functions bound to the bundled EC2 model.
+"""The public codec facade: :class:`Model` and the module-level functions bound to the default EC2 model.
 
 This module sits above the model, the encoder and the decoder and only wires
 them together; it owns argument normalisation (unknown operation, ``None``
 params), the protocols a model may use (``ec2``, and ``query`` for awsQuery
-services such as STS) and nothing else.
+services such as STS) and nothing else. The default model is the bundled one, or the model
+``$EC2CODEC_MODEL`` names (:func:`ec2codec.model.service.default_model`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ModelError, ValidationError
-from ..model.service import ServiceModel, bundled_model, model_from
+from ..model.service import ServiceModel, bundled_model, default_model, model_from
 from .query import COMPRESS_MIN_BYTES, EncodedRequest, OperationEncoder, TokenFactory, encoder_for
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ class Model:
 
     ``ec2codec.load_model(...)`` returns one for any botocore-format model using
     the ``ec2`` or ``query`` (awsQuery) protocol; the module-level functions use
-    the bundled EC2 model, and :func:`bundled` gives the other bundled services.
+    the default one (the bundled EC2 model unless ``$EC2CODEC_MODEL`` names
+    another), and :func:`bundled` gives each bundled service's.
     """
 
     def __init__(self, service: ServiceModel) -> None:
@@ -140,7 +142,15 @@ def _import_parser() -> Callable[..., dict[str, Any]]:
 
 
 def load_model(source: str | os.PathLike[str] | Mapping[str, Any]) -> Model:
-    """A :class:`Model` from a botocore ``service-2.json`` (path or dict) or an ec2codec bundle."""
+    """A :class:`Model` from a botocore-format dict or a path.
+
+    The path is a botocore ``service-2.json`` or ``service-2.json.gz``, a
+    botocore service folder such as ``botocore/data/ec2`` (the newest API
+    version inside is used), one API-version folder, or an ec2codec bundle.
+    A folder's ``paginators-1.json`` and ``waiters-2.json`` come with the model
+    (``model.service.paginators``/``.waiters``). Errors are ``ModelError``
+    naming the path.
+    """
     return Model(model_from(source))
 
 
@@ -149,16 +159,16 @@ _BUNDLED: dict[str, Model] = {}
 
 
 def _default() -> Model:
+    # The bundled EC2 model, or the one $EC2CODEC_MODEL names (read once; see default_model).
     global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = Model(bundled_model())
+    service = default_model()
+    if _DEFAULT is None or _DEFAULT.service is not service:
+        _DEFAULT = Model(service)
     return _DEFAULT
 
 
 def bundled(service: str = "ec2") -> Model:
     """The :class:`Model` of a service bundled with the package: ``"ec2"`` or ``"sts"`` (opened on first use)."""
-    if service == "ec2":
-        return _default()
     found = _BUNDLED.get(service) if isinstance(service, str) else None
     if found is None:
         found = _BUNDLED.setdefault(service, Model(bundled_model(service)))
@@ -166,21 +176,21 @@ def bundled(service: str = "ec2") -> Model:
 
 
 def operations() -> list[str]:
-    """Every operation of the bundled EC2 model."""
+    """Every operation of the default EC2 model."""
     return _default().operations()
 
 
 def serialize(
     operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
 ) -> list[tuple[str, str]]:
-    """Serialise ``params`` for ``operation`` of the bundled EC2 model (see :meth:`Model.serialize`)."""
+    """Serialise ``params`` for ``operation`` of the default EC2 model (see :meth:`Model.serialize`)."""
     return _default().serialize(operation, params, token_factory=token_factory)
 
 
 def encode(
     operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
 ) -> bytes:
-    """Encode the request body for ``operation`` of the bundled EC2 model (see :meth:`Model.encode`)."""
+    """Encode the request body for ``operation`` of the default EC2 model (see :meth:`Model.encode`)."""
     return _default().encode(operation, params, token_factory=token_factory)
 
 
@@ -191,7 +201,7 @@ def request(
     token_factory: TokenFactory | None = None,
     compress_min_bytes: int | None = COMPRESS_MIN_BYTES,
 ) -> EncodedRequest:
-    """The unsigned request for ``operation`` of the bundled EC2 model (see :meth:`Model.request`)."""
+    """The unsigned request for ``operation`` of the default EC2 model (see :meth:`Model.request`)."""
     return _default().request(operation, params, token_factory=token_factory, compress_min_bytes=compress_min_bytes)
 
 
@@ -203,5 +213,5 @@ def decode_request(body: bytes | str) -> tuple[str, dict[str, Any]]:
 def parse(
     operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
 ) -> dict[str, Any]:
-    """Decode a response to ``operation`` of the bundled EC2 model (see :meth:`Model.parse`)."""
+    """Decode a response to ``operation`` of the default EC2 model (see :meth:`Model.parse`)."""
     return _default().parse(operation, body, limits=limits, status=status)

@@ -231,9 +231,15 @@ def test_a_printed_next_token_resumes_in_either_cli(
     assert ours.out == theirs.out and b"RESERVATIONS" in ours.out
 
 
-def test_cli_version_is_the_pinned_twin() -> None:
-    import awscli
-    import botocore
+def test_cli_version_is_the_pinned_one() -> None:
+    # AWS CLI v1 is in maintenance mode and, since 1.46, runs on a botocore of its
+    # own (awscli.botocore), so there is no twin of the pinned botocore: the
+    # comparisons run the newest awscli the index has, the one pyproject.toml pins.
+    import re
 
-    assert (awscli.__version__, botocore.__version__) == ("1.45.11", "1.43.11")
+    import awscli
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    pinned = re.search(r'"awscli==([^"]+)"', pyproject)
+    assert pinned is not None and awscli.__version__ == pinned.group(1)
     assert Path(awscli.__file__).exists()

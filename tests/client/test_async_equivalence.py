@@ -55,28 +55,30 @@ _FAULTS: dict[str, Fault] = {
 }  # fmt: skip
 _JITTER = random.Random(7)
 _J = [_JITTER.random() for _ in range(8)]  # the jitter both clients draw, in order
+# botocore 1.44's backoff scale: 1 s after a throttling error ("throttled", "limit"), 50 ms after any other.
+_O = [0.05 * j for j in _J]
 
 # (operation, faults, attempts that reach the server, delays slept, outcome): outcome "ok" or the error code.
 CASES: list[Any] = [
     pytest.param("DescribeRegions", ["ok"], 1, [], "ok", id="ok"),
-    pytest.param("DescribeRegions", ["reset", "ok"], 2, [_J[0]], "ok", id="reset"),
-    pytest.param("DescribeRegions", ["503", "503", "ok"], 3, [_J[0], 2 * _J[1]], "ok", id="503-twice"),
-    pytest.param("DescribeRegions", ["503-html", "ok"], 2, [_J[0]], "ok", id="503-not-a-document"),
+    pytest.param("DescribeRegions", ["reset", "ok"], 2, [_O[0]], "ok", id="reset"),
+    pytest.param("DescribeRegions", ["503", "503", "ok"], 3, [_O[0], 2 * _O[1]], "ok", id="503-twice"),
+    pytest.param("DescribeRegions", ["503-html", "ok"], 2, [_O[0]], "ok", id="503-not-a-document"),
     pytest.param("DescribeRegions", ["throttled", "limit", "throttled"], 3, [_J[0], 2 * _J[1]], "Throttling",
                  id="throttled-out"),
-    pytest.param("DescribeRegions", ["cut-short", "ok"], 2, [_J[0]], "ok", id="body-cut-short"),
-    pytest.param("DescribeRegions", ["truncated", "ok"], 2, [_J[0]], "ok", id="truncated-document"),
-    pytest.param("DescribeRegions", ["truncated"] * 3, 3, [_J[0], 2 * _J[1]], "ParseError", id="truncated-out"),
-    pytest.param("DescribeRegions", ["reset"] * 3, 3, [_J[0], 2 * _J[1]], "TransportError", id="reset-out"),
+    pytest.param("DescribeRegions", ["cut-short", "ok"], 2, [_O[0]], "ok", id="body-cut-short"),
+    pytest.param("DescribeRegions", ["truncated", "ok"], 2, [_O[0]], "ok", id="truncated-document"),
+    pytest.param("DescribeRegions", ["truncated"] * 3, 3, [_O[0], 2 * _O[1]], "ParseError", id="truncated-out"),
+    pytest.param("DescribeRegions", ["reset"] * 3, 3, [_O[0], 2 * _O[1]], "TransportError", id="reset-out"),
     pytest.param("DescribeRegions", ["skewed", "ok"], 2, [], "ok", id="skewed-date"),
     pytest.param("DescribeRegions", ["skewed", "skewed"], 2, [], "RequestExpired", id="skewed-twice"),
     pytest.param("DescribeRegions", ["auth-near"], 1, [], "AuthFailure", id="skew-within-tolerance"),
-    pytest.param("DescribeRegions", ["skewed", "500", "reset", "ok"], 4, [_J[0], 2 * _J[1]], "ok",
+    pytest.param("DescribeRegions", ["skewed", "500", "reset", "ok"], 4, [_O[0], 2 * _O[1]], "ok",
                  id="skew-then-faults"),
     pytest.param("DescribeRegions", ["invalid"], 1, [], "InvalidParameterValue", id="client-error"),
     pytest.param("DescribeRegions", ["403-html"], 1, [], "403", id="403-not-a-document"),
-    pytest.param("DescribeRegions", ["stall", "ok"], 2, [_J[0]], "ok", id="read-timeout"),
-    pytest.param("ImportSnapshot", ["reset", "503", "import-ok"], 3, [_J[0], 2 * _J[1]], "ok", id="import-token"),
+    pytest.param("DescribeRegions", ["stall", "ok"], 2, [_O[0]], "ok", id="read-timeout"),
+    pytest.param("ImportSnapshot", ["reset", "503", "import-ok"], 3, [_O[0], 2 * _O[1]], "ok", id="import-token"),
     # boto3's EC2 customizations, applied alike: UserData base64-encoded, CopySnapshot's
     # PresignedUrl (presigned once per call, as the body), GetConsoleOutput decoded.
     pytest.param("RunInstances", ["limit", "run-ok"], 2, [_J[0]], "ok", id="run-instances-user-data"),

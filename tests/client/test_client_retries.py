@@ -48,6 +48,8 @@ from tests.client_support import (
         ("Unavailable", 503, False, True),
         ("502", 502, False, True),
         ("504", 504, False, True),
+        ("429", 429, False, True),
+        ("TooManyRequests", 429, False, True),
         (None, None, True, True),
         ("InvalidParameterValue", 400, False, False),
         ("InvalidVolume.NotFound", 400, False, False),
@@ -69,6 +71,13 @@ def test_policy_codes_equal_botocore_standard_mode() -> None:
     assert set(standard.TransientRetryableChecker._TRANSIENT_ERROR_CODES) == _retry.TRANSIENT_CODES
     assert set(standard.TransientRetryableChecker._TRANSIENT_STATUS_CODES) == _retry.TRANSIENT_STATUSES
     assert standard.ExponentialBackoff._MAX_BACKOFF == _retry.MAX_BACKOFF
+    assert set(standard.ThrottlingStatusCodeChecker._THROTTLING_STATUS_CODES) == _retry.THROTTLING_STATUSES
+    scales = standard.ExponentialBackoff._DEFAULT_BACKOFF_CONFIG
+    assert (scales["throttling_base_scale"], scales["non_throttling_base_scale"]) == (
+        _retry.THROTTLING_SCALE,
+        _retry.NON_THROTTLING_SCALE,
+    )
+    assert standard.ExponentialBackoff._RETRY_AFTER_MAX_ADDITIONAL == _retry.RETRY_AFTER_MAX_ADDITIONAL
 
 
 @pytest.mark.parametrize(
@@ -80,20 +89,62 @@ def test_should_retry_counts_every_attempt(attempt: int, max_attempts: int, retr
 
 
 @pytest.mark.parametrize(
-    ("attempt", "ceiling"), [(1, 1.0), (2, 2.0), (3, 4.0), (5, 16.0), (6, 20.0), (7, 20.0), (10_000, 20.0)]
+    ("attempt", "throttling", "ceiling"),
+    [
+        (1, True, 1.0),
+        (2, True, 2.0),
+        (3, True, 4.0),
+        (5, True, 16.0),
+        (6, True, 20.0),
+        (10_000, True, 20.0),
+        (1, False, 0.05),
+        (2, False, 0.1),
+        (5, False, 0.8),
+        (9, False, 12.8),
+        (10, False, 20.0),
+        (10_000, False, 20.0),
+    ],
 )
-def test_backoff_delay_is_full_jitter_capped_at_20_seconds(attempt: int, ceiling: float) -> None:
-    assert _retry.backoff_delay(attempt, lambda: 1.0) == ceiling
-    assert _retry.backoff_delay(attempt, lambda: 0.25) == ceiling * 0.25
-    assert _retry.backoff_delay(attempt, lambda: 0.0) == 0.0
+def test_backoff_delay_is_full_jitter_capped_at_20_seconds(attempt: int, throttling: bool, ceiling: float) -> None:
+    assert _retry.backoff_delay(attempt, lambda: 1.0, throttling=throttling) == pytest.approx(ceiling)
+    assert _retry.backoff_delay(attempt, lambda: 0.25, throttling=throttling) == pytest.approx(ceiling * 0.25)
+    assert _retry.backoff_delay(attempt, lambda: 0.0, throttling=throttling) == 0.0
 
 
-@given(attempt=st.integers(1, 50), jitter=st.floats(0.0, 1.0))
-def test_backoff_delay_equals_botocore(attempt: int, jitter: float) -> None:
-    from botocore.retries.standard import ExponentialBackoff, RetryContext
+_CODES = st.sampled_from([None, "RequestLimitExceeded", "Throttling", "InternalError", "RequestTimeout", "Bad"])
+_RETRY_AFTER = st.sampled_from([None, "0", "1500", "9000", "-5", "abc", "1.5", "99999999999"])
 
-    expected = ExponentialBackoff(random=lambda: jitter).delay_amount(RetryContext(attempt_number=attempt))
-    assert _retry.backoff_delay(attempt, lambda: jitter) == pytest.approx(expected)
+
+@given(
+    attempt=st.integers(1, 50),
+    jitter=st.floats(0.0, 1.0),
+    code=_CODES,
+    status=st.sampled_from([400, 429, 500, 503]),
+    retry_after=_RETRY_AFTER,
+)
+def test_backoff_delay_equals_botocore(
+    attempt: int, jitter: float, code: str | None, status: int, retry_after: str | None
+) -> None:
+    from botocore.awsrequest import AWSResponse
+    from botocore.retries.standard import ExponentialBackoff, RetryContext, RetryEventAdapter, ThrottlingErrorDetector
+
+    headers = {} if retry_after is None else {"x-amz-retry-after": retry_after}
+    context = RetryContext(
+        attempt_number=attempt,
+        parsed_response={"Error": {"Code": code}} if code else {},
+        http_response=AWSResponse("https://ec2.us-east-1.amazonaws.com/", status, headers, None),
+    )
+    backoff = ExponentialBackoff(
+        random=lambda: jitter, service_name="ec2", throttling_detector=ThrottlingErrorDetector(RetryEventAdapter())
+    )
+    expected = backoff.delay_amount(context)
+    ours = _retry.backoff_delay(
+        attempt,
+        lambda: jitter,
+        throttling=_retry.is_throttling(code, status),
+        retry_after=_retry.parse_retry_after(retry_after),
+    )
+    assert ours == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
@@ -130,9 +181,12 @@ def test_skew_offset(code: str, server_delta: timedelta, offset: timedelta, expe
 # -- the client loop --------------------------------------------------------------
 
 _LARGE = regions_document(2000).encode()
+# botocore 1.44's backoff scales: 1 s after a throttling error, 50 ms after any other failure.
+THROTTLED, OTHER = JITTER * 1.0, JITTER * 0.05
 _RETRYABLE: list[Any] = [
     pytest.param({"body": error_document("RequestLimitExceeded"), "status": 503}, id="throttling-code"),
     pytest.param({"body": error_document("Throttling"), "status": 400}, id="throttling-400"),
+    pytest.param({"body": "", "status": 429}, id="429-empty"),
     pytest.param({"body": error_document("RequestTimeout"), "status": 400}, id="transient-code"),
     pytest.param({"body": error_document("InternalError"), "status": 500}, id="500"),
     pytest.param({"body": error_document("Unavailable"), "status": 503}, id="503"),
@@ -157,7 +211,25 @@ def test_each_retryable_failure_is_retried_after_backoff(failure: dict[str, Any]
     result = client.describe_regions()
     assert [r["RegionName"] for r in result["Regions"]] == ["r-0", "r-1"]
     assert len(responses.calls) == 2
-    assert sleep.delays == [JITTER * 1]
+    throttled = (
+        failure.get("status") == 429 or "Throttl" in str(failure["body"]) or "LimitExceeded" in str(failure["body"])
+    )
+    assert sleep.delays == pytest.approx([THROTTLED if throttled else OTHER])
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2500", 2.5), ("0", THROTTLED), ("60000", THROTTLED + 5), ("junk", THROTTLED), ("-1", THROTTLED)],
+)
+def test_x_amz_retry_after_raises_the_delay_by_5_seconds_at_most(header: str, expected: float) -> None:
+    # ExponentialBackoff._get_retry_after_delay: max(t, min(retry_after, t + 5)).
+    body = error_document("RequestLimitExceeded")
+    responses.add(responses.POST, ENDPOINT, body=body, status=503, headers={"x-amz-retry-after": header})
+    responses.add(responses.POST, ENDPOINT, body=regions_document())
+    client, sleep = make_client()
+    client.describe_regions()
+    assert sleep.delays == pytest.approx([expected])
 
 
 @responses.activate
@@ -181,7 +253,7 @@ def test_exhausted_transport_failures_raise_a_transport_error() -> None:
         client.describe_regions()
     assert info.value.retryable
     assert len(responses.calls) == 3
-    assert sleep.delays == [JITTER, JITTER * 2]
+    assert sleep.delays == pytest.approx([OTHER, OTHER * 2])
 
 
 @responses.activate
@@ -191,7 +263,7 @@ def test_exhausted_truncated_bodies_raise_a_parse_error() -> None:
     with pytest.raises(ec2codec.ParseError):
         client.describe_regions()
     assert len(responses.calls) == 2
-    assert sleep.delays == [JITTER]
+    assert sleep.delays == pytest.approx([OTHER])
 
 
 @responses.activate

@@ -200,9 +200,8 @@ def list_token_paginator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A synthetic paginator with list tokens and JMESPath expressions (EC2's are all plain NextToken)."""
     bundle = {"pagination": {"ListThings": LIST_TOKEN_CONFIG}}
     monkeypatch.setattr(paginate, "_bundle", lambda: bundle)
-    paginate._load_paginator.cache_clear()
+    monkeypatch.setattr(paginate, "_BUNDLED_CONFIGS", {})
     yield "ListThings"
-    paginate._load_paginator.cache_clear()
 
 
 def test_list_tokens_and_expressions(list_token_paginator: str) -> None:

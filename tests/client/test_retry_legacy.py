@@ -42,7 +42,8 @@ def test_legacy_policy_equals_botocore_retry_json() -> None:
         (ec2codec.ServiceError("Throttling", "", None, status=403), True, False),
         (ec2codec.ServiceError("RequestLimitExceeded", "", None, status=503), True, True),
         (ec2codec.ServiceError("509", "", None, status=509), False, True),
-        (ec2codec.ServiceError("TooMany", "", None, status=429), False, True),
+        # HTTP 429 is throttling in botocore 1.44's standard mode too (ThrottlingStatusCodeChecker).
+        (ec2codec.ServiceError("TooMany", "", None, status=429), True, True),
         (ec2codec.ServiceError("RequestTimeout", "", None, status=400), True, False),
         (TransportError("refused"), True, True),
         (TransportError("cut short", incomplete_body=True), True, False),

@@ -161,7 +161,7 @@ def test_unknown_operation_and_params_for_no_input() -> None:
     with pytest.raises(ec2codec.ValidationError, match="unknown operation 'NoSuchThing'"):
         ec2codec.encode("NoSuchThing", {})
     assert "ImportSnapshot" in ec2codec.operations()
-    assert len(ec2codec.operations()) == 765
+    assert len(ec2codec.operations()) == 830
 
 
 def test_load_model_sources(tmp_path: Path) -> None:

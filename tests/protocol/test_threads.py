@@ -48,7 +48,7 @@ DEEP = (
     "RequestSpotFleet",
     "RunInstances",
 )
-SPREAD = 25  # every 25th operation of the 765
+SPREAD = 25  # every 25th operation of the bundled model
 
 # A loaded model whose shapes refer to themselves: directly (Node.Next), through
 # a list (Node.Children), through a map (Node.Index) and mutually (Left <-> Right),
