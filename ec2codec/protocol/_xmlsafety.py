@@ -27,7 +27,7 @@ import threading
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import ParseError
+from ..errors import ParseError, ValidationError
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -78,12 +78,16 @@ class ParseLimits:
     def __init__(
         self, max_depth: int = LIBXML2_MAX_DEPTH, max_elements: int = 20_000_000, max_bytes: int | None = 1 << 30
     ) -> None:
+        # A ValidationError (also a ValueError) naming each bad field: only our errors leave the public API.
+        problems: list[tuple[str, str]] = []
         if not _is_int(max_depth) or not 1 <= max_depth <= LIBXML2_MAX_DEPTH:
-            raise ValueError(f"max_depth must be an int from 1 to {LIBXML2_MAX_DEPTH}, got {max_depth!r}")
+            problems.append(("max_depth", f"must be an int from 1 to {LIBXML2_MAX_DEPTH}, got {max_depth!r}"))
         if not _is_int(max_elements) or max_elements < 1:
-            raise ValueError(f"max_elements must be a positive int, got {max_elements!r}")
+            problems.append(("max_elements", f"must be a positive int, got {max_elements!r}"))
         if max_bytes is not None and (not _is_int(max_bytes) or max_bytes < 1):
-            raise ValueError(f"max_bytes must be a positive int or None, got {max_bytes!r}")
+            problems.append(("max_bytes", f"must be a positive int or None, got {max_bytes!r}"))
+        if problems:
+            raise ValidationError("ParseLimits", problems)
         object.__setattr__(self, "max_depth", max_depth)
         object.__setattr__(self, "max_elements", max_elements)
         object.__setattr__(self, "max_bytes", max_bytes)

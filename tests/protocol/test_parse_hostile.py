@@ -220,7 +220,7 @@ def test_depth_limit_holds_for_items_pruned_while_streaming(max_depth: int) -> N
 
 @pytest.mark.parametrize("bad", [{"max_depth": 0}, {"max_depth": 257}, {"max_elements": 0}, {"max_bytes": -1}])
 def test_limits_are_validated(bad: dict[str, int]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ec2codec.ValidationError, match=next(iter(bad))):  # ours, and still a ValueError
         ParseLimits(**bad)
 
 
