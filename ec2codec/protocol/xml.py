@@ -381,7 +381,9 @@ class ResponseParser:
                 whole.append(data)
                 self._whole_size += len(data)
                 fast = self._fast
-                if self._whole_size <= _ONESHOT_MAX and fast is not None and fast.starts(whole[0]):
+                # The first chunk decides whether the body begins as EC2's do; later ones only add size.
+                starts = len(whole) > 1 or (fast is not None and fast.starts(data))
+                if starts and self._whole_size <= _ONESHOT_MAX:
                     return
                 self._whole = None
                 for held in whole:
@@ -412,9 +414,7 @@ class ResponseParser:
                 else:
                     self._state = "closed"
                     return result
-            self.feed(data)  # the streaming path decides, exactly as before
-            if self._state != "open":  # pragma: no cover - feed() raised already
-                raise ParseError("ResponseParser failed")
+            self.feed(data)  # the streaming path decides, exactly as before (and raises if it refuses)
         if self._parser is None:
             # The head _feed held back is parsed as feed() would have: a syntax error in it is not a truncation.
             self._scanned = -1
