@@ -35,6 +35,7 @@ from typing import Any
 
 from ..model.service import ServiceModel
 from ._time import parse_timestamp
+from ._xmlplan import MAX_TIMESTAMP
 from ._xmlsafety import QUOTED_PLAIN_URI, ParseLimits
 
 __all__ = ["Fallback", "FastDecoder", "fast_decoder"]
@@ -139,7 +140,7 @@ def _boolean(text: str) -> bool:
 
 
 def _timestamp(text: str) -> Any:
-    if len(text) <= 64:  # the lxml path's cap: no timestamp form is longer
+    if len(text) <= MAX_TIMESTAMP:  # the lxml path's cap, so both refuse the same texts
         try:
             return parse_timestamp(text)
         except (ValueError, OverflowError, TypeError):

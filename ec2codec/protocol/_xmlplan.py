@@ -35,12 +35,12 @@ if TYPE_CHECKING:
     Decode = Callable[[Element, Pending], Any]
     Entry = tuple[str, Decode | None]
 
-__all__ = ["BadValue", "Compiler", "Plan", "Reparse", "local_name", "prune"]
+__all__ = ["MAX_TIMESTAMP", "BadValue", "Compiler", "Plan", "Reparse", "local_name", "prune"]
 
 STRUCT, LIST, MAP, SCALAR = range(4)
 _FLAT_LIST, _FLAT_MAP = 1, 2
 # No timestamp form is longer; the cap keeps regex matching linear on hostile text.
-_MAX_TIMESTAMP = 64
+MAX_TIMESTAMP = 64
 
 
 class BadValue(Exception):
@@ -109,7 +109,7 @@ def _boolean(element: Element, pending: Pending) -> bool:
 
 def _timestamp(element: Element, pending: Pending) -> Any:
     text = element.text or ""
-    if len(text) <= _MAX_TIMESTAMP:
+    if len(text) <= MAX_TIMESTAMP:
         try:
             return parse_timestamp(text)
         except (ValueError, OverflowError, TypeError):
