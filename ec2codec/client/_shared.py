@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..auth.credentials.base import utcnow  # the one aware-UTC clock the credential providers use too
 from ..auth.credentials.chain import CredentialProvider, resolve_provider, resolve_region
 from ..auth.credentials.config import Settings, load_settings
 from ..auth.sigv4 import Credentials, sign
@@ -95,10 +96,6 @@ class Outcome(NamedTuple):
     error: Error | None
     date: str | None  # the response's Date header, for the skew check
     retry_after: str | None = None  # its x-amz-retry-after header, for the backoff
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def uuid4_token() -> str:
