@@ -46,9 +46,10 @@ class Fallback(Exception):
 
 
 # Tokens: [text, tag, text, tag, ..., text], references already resolved; a decoder gets the index of its
-# element's start tag and returns (value, index of the next tag after its end tag).
+# element's start tag, the element's depth and the end tag that closes it (callers know it: no string is
+# built per element), and returns (value, index of the next tag after its end tag).
 Tokens = list[str]
-Decode = Callable[[Tokens, int, int], tuple[Any, int]]
+Decode = Callable[[Tokens, int, int, str], tuple[Any, int]]
 
 _KEEP = frozenset(b"<>!?\r") | frozenset(range(0x09)) | {0x0B, 0x0C} | frozenset(range(0x0E, 0x20))
 _DELETE = bytes(b for b in range(256) if b not in _KEEP)
@@ -70,65 +71,47 @@ def _legal(code: int) -> bool:
     return code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
 
 
-# What a reference to "<" or ">" becomes until the text is split: C0 controls
-# cannot occur in the document (screening refused them), so they are free.
-_LT, _GT = "\x00", "\x01"
-_PLACEHOLDERS = {"<": _LT, ">": _GT}
-_RESTORE = str.maketrans({_LT: "<", _GT: ">"})
+def _replace(match: re.Match[str]) -> str:
+    name, decimal, hexadecimal = match.groups()
+    if name is not None:
+        return _PREDEFINED[name]
+    if decimal is None and hexadecimal is None:
+        raise Fallback  # a bare "&"
+    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if not _legal(code):
+        raise Fallback
+    return chr(code)
 
 
-def _resolve_references(text: str) -> tuple[str, bool]:
-    """``text`` with every entity and character reference replaced (XML 1.0 sections 4.1 and 4.6).
+def _resolve_references(marked: str, tokens: Tokens) -> None:
+    """Replace every entity and character reference in ``tokens`` (XML 1.0 sections 4.1 and 4.6), in place.
 
-    Done before the split, so a reference that stands for ``<`` or ``>`` is
-    kept as a placeholder (restored per token afterwards: the second value says
-    whether any was used). Fallback for a malformed or unknown reference (an
-    ``&`` that starts none), a reference to a character XML forbids, or a
-    character reference inside a tag. One regex pass: Python's substring
-    searches cost about a nanosecond a byte each, so a chain of them would be
-    the slowest step of a small document.
+    ``marked`` is the text the tokens were split from (both delimiters as
+    ``<``), so the number of ``<`` before an ``&`` is the index of its token.
+    Resolving after the split means a reference that stands for ``<`` needs
+    no care. Fallback for an ``&`` in a tag (no name may hold one), a
+    malformed or unknown reference (an ``&`` that starts none), or a
+    reference to a character XML forbids.
     """
-    placeholders = False
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal placeholders
-        name, decimal, hexadecimal = match.groups()
-        if name is not None:
-            # A named entity cannot turn a tag into a valid name: one inside a tag falls back later.
-            char = _PREDEFINED[name]
-        elif decimal is None and hexadecimal is None:
-            raise Fallback  # a bare "&"
+    at = marked.find("&")
+    index = counted = 0
+    while at >= 0:
+        index += marked.count("<", counted, at)
+        if index % 2:
+            raise Fallback
+        token = tokens[index]
+        # "&amp;" alone is the common case: two counts and a replace beat a regex pass with a callback.
+        if token.count("&") == token.count("&amp;"):
+            tokens[index] = token.replace("&amp;", "&")
         else:
-            at = match.start()
-            if text.rfind("<", 0, at) > text.rfind(">", 0, at):
-                raise Fallback  # inside a tag, where "&#97;" could spell a valid name
-            code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-            if not _legal(code):
-                raise Fallback
-            char = chr(code)
-        if char in _PLACEHOLDERS:
-            placeholders = True
-            return _PLACEHOLDERS[char]
-        return char
-
-    return _ENTITY.sub(replace, text), placeholders
+            tokens[index] = _ENTITY.sub(_replace, token)
+        counted = marked.find("<", at)
+        if counted < 0:
+            return
+        at = marked.find("&", counted)
 
 
 # --- scalars: text -> value, Fallback when the lxml path would raise --------------
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise Fallback from None
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise Fallback from None
 
 
 def _boolean(text: str) -> bool:
@@ -148,29 +131,24 @@ def _timestamp(text: str) -> Any:
     raise Fallback
 
 
-def _blob(text: str) -> bytes:
-    try:
-        return binascii.a2b_base64(text)
-    except (binascii.Error, ValueError):
-        raise Fallback from None
-
-
+# int, float and a2b_base64 (binascii.Error is one) raise ValueError on a bad text, which decode() turns into
+# Fallback: calling the builtins directly spares a Python frame per number.
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "integer": _integer,
-    "long": _integer,
-    "short": _integer,
-    "byte": _integer,
-    "float": _float,
-    "double": _float,
+    "integer": int,
+    "long": int,
+    "short": int,
+    "byte": int,
+    "float": float,
+    "double": float,
     "boolean": _boolean,
     "timestamp": _timestamp,
-    "blob": _blob,
+    "blob": binascii.a2b_base64,
 }
 # What an empty element (<x/> or <x></x>) decodes to, as the lxml path decodes it.
 _EMPTY_SCALARS: dict[str, Callable[[], Any]] = {"string": str, "character": str, "blob": bytes}
 
 # Entry kinds in a structure's tag table.
-_TEXT, _SCALAR, _NESTED, _EMPTY, _REFUSE = range(5)
+_TEXT, _SCALAR, _NESTED, _FLAT, _EMPTY, _REFUSE = range(6)
 
 
 def _skip(tokens: Tokens, at: int, depth: int, limit: int) -> int:
@@ -221,8 +199,8 @@ class _Compiler:
             members = shape.get("members", {})
             slot: list[Decode] = []
 
-            def forward(tokens: Tokens, at: int, depth: int) -> tuple[Any, int]:  # recursive shapes
-                return slot[0](tokens, at, depth)
+            def forward(tokens: Tokens, at: int, depth: int, end: str) -> tuple[Any, int]:  # recursive shapes
+                return slot[0](tokens, at, depth, end)
 
             self.memo[shape_name] = forward
             decode = self.structure(members)
@@ -248,8 +226,30 @@ class _Compiler:
             empty = _EMPTY_SCALARS.get(kind)
             return (name, _SCALAR, close, _CONVERTERS[kind]), (name, _EMPTY, empty) if empty else (name, _REFUSE)
         if kind in ("structure", "list"):
-            return (name, _NESTED, self.decoder(shape_name)), (name, _EMPTY, dict if kind == "structure" else list)
+            empty_value = dict if kind == "structure" else list
+            decode = self.decoder(shape_name)
+            flat = self.flat(shape)
+            if flat is not None:
+                return (name, _FLAT, decode, close, flat), (name, _EMPTY, empty_value)
+            return (name, _NESTED, decode, close), (name, _EMPTY, empty_value)
         raise Fallback
+
+    def flat(self, shape: dict[str, Any]) -> dict[str, tuple[str, str]] | None:
+        """``{wire name: (member name, end tag)}`` of a structure whose members are all plain strings, else None.
+
+        Such structures (a Tag, a UserBucket) are decoded inline by their
+        parent, sparing a call per element: see :func:`_flat_record`.
+        """
+        if shape.get("type") != "structure":
+            return None
+        table = {}
+        for name, ref in shape.get("members", {}).items():
+            target = self.model.shape(ref["shape"])
+            if target.get("type") not in ("string", "character") or ref.get("flattened"):
+                return None
+            wire = ref.get("locationName") or name
+            table[wire] = (name, "/" + wire)
+        return table or None
 
     def structure(self, members: dict[str, Any], extra: dict[str, tuple[Any, ...]] | None = None) -> Decode:
         table: dict[str, tuple[Any, ...]] = {}
@@ -263,36 +263,34 @@ class _Compiler:
             table.setdefault(wire, entry)  # the output's own member of that name wins, as in the lxml path
         # Plain strings, the common case, get their own table and the first look-up.
         leaves = {wire: (entry[0], entry[2]) for wire, entry in table.items() if entry[1] == _TEXT}
-        leaf_get = leaves.get
         get = table.get
         limit = self.limit
 
-        def decode(tokens: Tokens, at: int, depth: int) -> tuple[dict[str, Any], int]:
-            end = "/" + tokens[at]
+        def decode(tokens: Tokens, at: int, depth: int, end: str) -> tuple[dict[str, Any], int]:
             at += 2
             if depth >= limit and tokens[at] != end:
                 raise Fallback  # a child would be nested deeper than the limit
             out: dict[str, Any] = {}
             while True:
                 tag = tokens[at]
-                leaf = leaf_get(tag)
-                if leaf is not None:
-                    if tokens[at + 2] != leaf[1]:
+                if tag in leaves:
+                    name, close = leaves[tag]
+                    if tokens[at + 2] != close:
                         raise Fallback  # child elements in a scalar, or a mismatched end tag
-                    out[leaf[0]] = tokens[at + 1]
+                    out[name] = tokens[at + 1]
                     at += 4
                     continue
+                if tag == end:
+                    return out, at + 2
                 entry = get(tag)
                 if entry is None:
-                    if tag == end:
-                        return out, at + 2
                     at = _skip(tokens, at, depth + 1, limit)
                     continue
                 how = entry[1]
-                if how == _NESTED:
-                    if depth >= limit:
-                        raise Fallback
-                    out[entry[0]], at = entry[2](tokens, at, depth + 1)
+                if how == _FLAT and depth + 1 < limit:
+                    out[entry[0]], at = _flat_record(tokens, at, depth + 1, entry)
+                elif how in (_NESTED, _FLAT):
+                    out[entry[0]], at = entry[2](tokens, at, depth + 1, entry[3])
                 elif how == _SCALAR:
                     if tokens[at + 2] != entry[2]:
                         raise Fallback
@@ -314,8 +312,7 @@ class _Compiler:
             convert = _CONVERTERS.get(kind)
             empty = _EMPTY_SCALARS.get(kind)
 
-            def scalars(tokens: Tokens, at: int, depth: int) -> tuple[list[Any], int]:
-                end = "/" + tokens[at]
+            def scalars(tokens: Tokens, at: int, depth: int, end: str) -> tuple[list[Any], int]:
                 at += 2
                 if depth >= limit and tokens[at] != end:
                     raise Fallback
@@ -343,9 +340,11 @@ class _Compiler:
             raise Fallback
         item = self.decoder(item_shape)
         empty_item = dict if kind == "structure" else list
+        flat = self.flat(shape)
+        # What _flat_record reads of an entry: the item's decoder (index 2), end tag (3) and members (4).
+        flat_item = ("", _FLAT, item, "/item", flat)
 
-        def nested(tokens: Tokens, at: int, depth: int) -> tuple[list[Any], int]:
-            end = "/" + tokens[at]
+        def nested(tokens: Tokens, at: int, depth: int, end: str) -> tuple[list[Any], int]:
             at += 2
             if depth >= limit and tokens[at] != end:
                 raise Fallback
@@ -353,9 +352,16 @@ class _Compiler:
             append = out.append
             while True:
                 tag = tokens[at]
+                if tag == "item" and depth < limit:  # what EC2 writes: checked first
+                    if flat is not None and depth + 1 < limit:
+                        value, at = _flat_record(tokens, at, depth + 1, flat_item)
+                    else:
+                        value, at = item(tokens, at, depth + 1, "/item")
+                    append(value)
+                    continue
+                if tag == end:
+                    return out, at + 2
                 if tag[:1] == "/":
-                    if tag == end:
-                        return out, at + 2
                     raise Fallback
                 if tag[-1:] == "/":
                     if not _NAME.match(tag[:-1]):
@@ -363,23 +369,45 @@ class _Compiler:
                     append(empty_item())
                     at += 2
                     continue
-                if depth >= limit or (tag != "item" and not _NAME.match(tag)):
+                if depth >= limit or not _NAME.match(tag):
                     raise Fallback
-                value, at = item(tokens, at, depth + 1)
+                value, at = item(tokens, at, depth + 1, "/" + tag)
                 append(value)
 
         return nested
 
 
+def _flat_record(tokens: Tokens, at: int, depth: int, entry: tuple[Any, ...]) -> tuple[dict[str, Any], int]:
+    """A structure of plain strings at ``tokens[at]``: its members read in one loop, with no depth bookkeeping
+    (its children are leaves, one level down, which the caller allowed). Anything but those members and the
+    end tag is left to the structure's own decoder, from the start."""
+    members, end = entry[4], entry[3]
+    start, record = at, {}
+    at += 2
+    while True:
+        tag = tokens[at]
+        if tag in members:
+            name, close = members[tag]
+            if tokens[at + 2] != close:
+                raise Fallback
+            record[name] = tokens[at + 1]
+            at += 4
+        elif tag == end:
+            return record, at + 2
+        else:
+            decode: Decode = entry[2]
+            return decode(tokens, start, depth, end)
+
+
 def _request_id_entries() -> dict[str, tuple[Any, ...]]:
     # EC2QueryParser._inject_response_metadata: <requestId> becomes ResponseMetadata.RequestId.
     return {
-        "requestId": ("ResponseMetadata", _NESTED, _request_id),
+        "requestId": ("ResponseMetadata", _NESTED, _request_id, "/requestId"),
         "requestId/": ("ResponseMetadata", _EMPTY, lambda: {"RequestId": None}),
     }
 
 
-def _request_id(tokens: Tokens, at: int, depth: int) -> tuple[dict[str, Any], int]:
+def _request_id(tokens: Tokens, at: int, depth: int, end: str) -> tuple[dict[str, Any], int]:
     if tokens[at + 2] != "/requestId":
         raise Fallback
     # lxml reports an element without text as None, which the lxml path passes on.
@@ -392,7 +420,9 @@ class FastDecoder:
     def __init__(self, model: ServiceModel, operation: str, limits: ParseLimits) -> None:
         self.root_name = f"{operation}Response"
         self._root_bytes = self.root_name.encode()
+        self._root_end = "/" + self.root_name
         self.max_depth = limits.max_depth
+        self._head: tuple[bytes | None, int] = (None, 0)  # the last head the regex accepted, its screen offset
         output = model.operation(operation).output
         members = model.shape(output).get("members", {}) if output else {}
         compiler = _Compiler(model, limits.max_depth)
@@ -405,35 +435,40 @@ class FastDecoder:
 
     def decode(self, data: bytes, limits: ParseLimits) -> dict[str, Any]:
         """The result for ``data``, or :class:`Fallback` (nothing is decided about the body then)."""
-        head = _HEAD.match(data)
-        if head is None or head.group(4) != self._root_bytes:
-            raise Fallback  # another prolog, an error document, another root: the lxml path judges
-        body = data[head.end() :]
-        screened = body.translate(None, _DELETE)
-        pairs = screened.count(b"<>")
-        if 2 * pairs != len(screened) or pairs > limits.max_elements:
-            raise Fallback
+        known, start = self._head
+        if known is None or not data.startswith(known):
+            head = _HEAD.match(data)
+            if head is None or head.group(4) != self._root_bytes:
+                raise Fallback  # another prolog, an error document, another root: the lxml path judges
+            # The head keeps "<??><>" (with a declaration) or "<>" through the screen.
+            start = 4 if head.group(1) is not None else 0
+            # The same service sends the same head every time: the next document is checked by one startswith.
+            self._head = (head.group(), start)
         if limits.max_bytes is not None and len(data) > limits.max_bytes:
             raise Fallback
+        # The whole document is screened and decoded (a body slice would be one more copy of it).
+        screened = data.translate(None, _DELETE)
+        pairs = screened.count(b"<>", start)
+        if 2 * pairs != len(screened) - start or pairs > limits.max_elements:
+            raise Fallback
         # One-byte search first: memchr-fast, where a two-byte "in" is not.
-        if b"\xef" in body and (_NON_CHARACTERS[0] in body or _NON_CHARACTERS[1] in body):
+        if b"\xef" in data and (_NON_CHARACTERS[0] in data or _NON_CHARACTERS[1] in data):
             raise Fallback
         try:
-            text = body.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise Fallback from None
-        placeholders = False
+        marked = text.replace(">", "<")
+        tokens = marked.split("<")
         if "&" in text:
-            text, placeholders = _resolve_references(text)
-        tokens = text.replace(">", "<").split("<")
-        tokens[0:0] = ("", self.root_name)  # the root's start tag, as the decoders expect it
-        if placeholders:
-            tokens[0::2] = [token.translate(_RESTORE) for token in tokens[0::2]]
+            _resolve_references(marked, tokens)
+        root = 3 if start else 1  # the root start tag's token: after the declaration and the text after it
         result: dict[str, Any]
         try:
-            result, at = self._root(tokens, 1, 1)
-        except (IndexError, RecursionError):
-            raise Fallback from None  # the document ends early: let lxml say where
+            result, at = self._root(tokens, root, 1, self._root_end)
+        except (IndexError, RecursionError, ValueError):
+            # The document ends early, or a number or blob does not convert: let lxml say what is wrong.
+            raise Fallback from None
         if at != len(tokens) or tokens[-1].strip(_WHITESPACE):
             raise Fallback  # content after the root element
         result.setdefault("ResponseMetadata", {})

@@ -214,4 +214,5 @@ def parse(
     operation: str, body: Body, *, limits: ParseLimits | None = None, status: int | None = None
 ) -> dict[str, Any]:
     """Decode a response to ``operation`` of the default EC2 model (see :meth:`Model.parse`)."""
-    return _default().parse(operation, body, limits=limits, status=status)
+    # Straight to the decoder (not through _default().parse): one call less on the hot path.
+    return (_parse_response or _import_parser())(default_model(), operation, body, limits=limits, status=status)

@@ -108,6 +108,8 @@ class OperationDecoder:
         else:
             self.root = compiler.root(output)
             self._empty_ok = False
+        # The fast decoder for the default limits, looked up once rather than on every parse.
+        self._fast_default = fast_decoder(model, name, DEFAULT_LIMITS)
 
     def empty(self, data: bytes, status: int | None) -> dict[str, Any]:
         """The result of a body holding no element: ``{}`` where awsQuery allows it, else ParseError."""
@@ -131,7 +133,8 @@ class OperationDecoder:
 
     def parse_bytes(self, data: bytes, limits: ParseLimits, status: int | None) -> dict[str, Any]:
         """Decode a whole body held in memory (no pruning: for bodies up to about a megabyte)."""
-        fast = fast_decoder(self.model, self.operation.name, limits)
+        default = limits is DEFAULT_LIMITS
+        fast = self._fast_default if default else fast_decoder(self.model, self.operation.name, limits)
         if fast is not None:
             try:
                 return fast.decode(data, limits)
@@ -508,7 +511,7 @@ def parse_response(
     status: int | None = None,
 ) -> dict[str, Any]:
     """Decode ``body`` (bytes, str, iterable of chunks, or binary file) answering ``operation``."""
-    if isinstance(body, (str, bytearray, memoryview)):
+    if type(body) is not bytes and isinstance(body, (str, bytearray, memoryview)):
         body = _as_bytes(body)
     if isinstance(body, bytes) and len(body) <= _ONESHOT_MAX:
         return decoder_for(model, operation).parse_bytes(body, limits or DEFAULT_LIMITS, status)
