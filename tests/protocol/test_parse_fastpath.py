@@ -205,3 +205,66 @@ def test_byte_mutations(case: tuple[str, bytes], data: st.DataObject) -> None:
 )  # fmt: skip
 def test_edge_cases(operation: str, body: bytes) -> None:
     agree(operation, body)
+
+
+_TASK = b"<ImportSnapshotResponse><snapshotTaskDetail>%s</snapshotTaskDetail></ImportSnapshotResponse>"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The generated steps take members in model order; any other order, repeats and empty elements
+        # continue in the table-driven loop, with the same result as the lxml path.
+        _TASK % b"<status>active</status><description>d</description><format>VHD</format>",
+        _TASK % b"<description>one</description><description>two</description><status>s</status>",
+        _TASK % b"<description>d</description><snapshotId/><status>s</status><userBucket/>",
+        _TASK % b"<description/><diskImageSize>1.5</diskImageSize><encrypted>false</encrypted>",
+        _TASK % b"<userBucket><s3Key>k</s3Key><s3Bucket>b</s3Bucket></userBucket><description>d</description>",
+        _TASK % b"<unknown><deeper>x</deeper></unknown><description>d</description><other/>",
+        b"<ImportSnapshotResponse><tagSet/><description>d</description><requestId>r</requestId>"
+        b"</ImportSnapshotResponse>",
+        b"<ImportSnapshotResponse><tagSet><item><value>v</value><key>k</key></item><item/></tagSet>"
+        b"</ImportSnapshotResponse>",
+        # References are resolved per text token, after the split.
+        _TASK % b"<description>&lt;a&gt; &amp;lt; &#60;&#x3E; &quot;&apos;</description><status>&amp;</status>",
+        _TASK % b"<description>x &amp; y</description><format>&#86;HD</format><url>a&amp;b&amp;c</url>",
+    ],
+)
+def test_order_repeats_empties_and_references_are_answered(body: bytes) -> None:
+    assert agree("ImportSnapshot", body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _TASK % b"<encrypted/>",  # an empty boolean: the lxml path refuses it
+        _TASK % b"<diskImageSize>big</diskImageSize>",  # float() refuses it: a ValueError, not an escape
+        _TASK % b"<descr&amp;iption>d</descr&amp;iption>",  # an "&" in a tag
+        _TASK % b"<descr&#105;ption>d</descr&#105;ption>",  # one that would spell a member's name
+        _TASK % b"<description>a & b</description>",  # a bare "&"
+        _TASK % b"<description>&#0;</description>",  # a character XML forbids
+        _TASK % b"<description>&nbsp;</description>",  # not one of the five
+        b"<ImportSnapshotResponse></ImportSnapshotResponse>&amp;",  # text after the root
+    ],
+)
+def test_what_the_fast_path_must_hand_to_lxml(body: bytes) -> None:
+    assert not agree("ImportSnapshot", body)
+
+
+def test_generated_decoders_take_any_member_name() -> None:
+    # Member names enter the generated source only as repr literals: quotes, backslashes and newlines
+    # in a loaded model's locationName cannot break (or inject into) the compiled decoder.
+    odd = "a'\"\\\n)"
+    raw = {
+        "version": "2.0",
+        "metadata": {"protocol": "ec2", "apiVersion": "2016-11-15", "serviceId": "EC2"},
+        "operations": {"Op": {"name": "Op", "http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "Out"}}},
+        "shapes": {
+            "Out": {"type": "structure", "members": {"Odd": {"shape": "S", "locationName": odd}, "B": {"shape": "S"}}},
+            "S": {"type": "string"},
+        },
+    }
+    model = ec2codec.load_model(raw).service
+    fast = fast_decoder(model, "Op", DEFAULT_LIMITS)
+    assert fast is not None
+    assert fast.decode(b"<OpResponse><B>x</B></OpResponse>", DEFAULT_LIMITS) == {"B": "x", "ResponseMetadata": {}}
