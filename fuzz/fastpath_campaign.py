@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import ec2codec  # noqa: E402
 from ec2codec import ParseError, ServiceError  # noqa: E402
 from ec2codec.model.service import bundled_model  # noqa: E402
-from ec2codec.protocol._xmlfast import Fallback, fast_decoder  # noqa: E402
+from ec2codec.protocol._xmlfast import Fallback, FastDecoder, fast_decoder  # noqa: E402
 from ec2codec.protocol._xmlsafety import DEFAULT_LIMITS  # noqa: E402
 from ec2codec.protocol.xml import decoder_for  # noqa: E402
 
@@ -135,6 +135,13 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def _outcome(fast: FastDecoder, body: bytes) -> tuple[Any, ...] | None:
+    try:
+        return ("ok", _comparable(fast.decode(body, DEFAULT_LIMITS)))
+    except Fallback:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
@@ -145,15 +152,22 @@ def main(argv: list[str] | None = None) -> int:
     documents = _documents(rng, args.documents)
     answered = fell_back = 0
     started = time.monotonic()
+    tiers: dict[str, tuple[FastDecoder, FastDecoder] | None] = {}
     for n in range(args.cases):
         operation, body = rng.choice(documents)
         body = _mutate(body, rng)
-        fast = fast_decoder(bundled_model(), operation, DEFAULT_LIMITS)
-        try:
-            if fast is None:
-                raise Fallback
-            got = ("ok", _comparable(fast.decode(body, DEFAULT_LIMITS)))
-        except Fallback:
+        if operation not in tiers:  # both decoders of the operation: the table-driven and the generated one
+            usable = fast_decoder(bundled_model(), operation, DEFAULT_LIMITS) is not None
+            pair = [FastDecoder(bundled_model(), operation, DEFAULT_LIMITS, tier=t) for t in (1, 2)] if usable else []
+            tiers[operation] = (pair[0], pair[1]) if pair else None
+        outcomes = [_outcome(fast, body) for fast in tiers[operation] or ()]
+        if outcomes and outcomes[0] != outcomes[1]:
+            path = ROOT / "fuzz" / f"fastpath-tiers-{n}.xml"
+            path.write_bytes(body)
+            print(f"case {n}: the two fast decoders disagree on {operation}; written to {path.name}", file=sys.stderr)
+            return 1
+        got = outcomes[0] if outcomes else None
+        if got is None:
             fell_back += 1
             continue
         answered += 1

@@ -185,9 +185,11 @@ def _steps(index: int, wire: str, entry: Entry, empty: Entry | None, names: dict
 class _Compiler:
     """Turns shapes into decoders; memoised per shape, under the model's compile lock."""
 
-    def __init__(self, model: ServiceModel, limit: int) -> None:
+    def __init__(self, model: ServiceModel, limit: int, generate: bool) -> None:
         self.model = model
         self.limit = limit
+        self.generate = generate  # generated structure decoders, or the table-driven loop alone
+        self.structures = 0  # structure decoders compiled: what generating them all would cost
         self.memo: dict[str, Decode] = {}
 
     def decoder(self, shape_name: str) -> Decode:
@@ -242,7 +244,19 @@ class _Compiler:
             order.append(wire)
         for wire, entry in (extra or {}).items():
             table.setdefault(wire, entry)  # the output's own member of that name wins, as in the lxml path
-        names: dict[str, Any] = {"Fallback": Fallback, "limit": self.limit, "rest": _rest(table, self.limit)}
+        rest = _rest(table, self.limit)
+        self.structures += 1
+        if not self.generate:
+            limit = self.limit
+
+            def first_tier(tokens: Tokens, at: int, depth: int, end: str) -> tuple[dict[str, Any], int]:
+                at += 2
+                if depth >= limit and tokens[at] != end:
+                    raise Fallback  # a child would be nested deeper than the limit
+                return rest(tokens, at, depth, end, {})
+
+            return first_tier
+        names: dict[str, Any] = {"Fallback": Fallback, "limit": self.limit, "rest": rest}
         lines = [
             "def decode(tokens, at, depth, end):",
             "    at += 2",
@@ -332,8 +346,10 @@ def _request_id(tokens: Tokens, at: int, depth: int, end: str) -> tuple[dict[str
     return {"RequestId": tokens[at + 1] or None}, at + 4
 
 
-def compile_root(model: ServiceModel, operation: str, limit: int) -> Decode:
-    """The decoder of ``operation``'s root element (Fallback if a shape is outside the fast path)."""
+def compile_root(model: ServiceModel, operation: str, limit: int, *, generate: bool) -> tuple[Decode, int]:
+    """The decoder of ``operation``'s root element and its number of structure decoders (Fallback if a shape
+    is outside the fast path). ``generate`` chooses the generated decoders (see the module docstring), which
+    cost about 0.25 ms of compiling each, over the table-driven loop alone."""
     output = model.operation(operation).output
     members = model.shape(output).get("members", {}) if output else {}
     # EC2QueryParser._inject_response_metadata: <requestId> becomes ResponseMetadata.RequestId.
@@ -341,4 +357,5 @@ def compile_root(model: ServiceModel, operation: str, limit: int) -> Decode:
         "requestId": ("ResponseMetadata", _NESTED, _request_id, "/requestId"),
         "requestId/": ("ResponseMetadata", _EMPTY, lambda: {"RequestId": None}),
     }
-    return _Compiler(model, limit).structure(members, request_id)
+    compiler = _Compiler(model, limit, generate)
+    return compiler.structure(members, request_id), compiler.structures

@@ -11,6 +11,7 @@ and the hostile corpus. ``HYPOTHESIS_PROFILE=thorough`` runs many more.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 import ec2codec
 from ec2codec import ParseError, ServiceError
 from ec2codec.model.service import bundled_model
-from ec2codec.protocol._xmlfast import Fallback, fast_decoder
+from ec2codec.protocol._xmlfast import Fallback, FastDecoder, fast_decoder
 from ec2codec.protocol._xmlsafety import DEFAULT_LIMITS, ParseLimits
 from ec2codec.protocol.xml import decoder_for
 from tests.goldens import FIXTURES
@@ -44,17 +45,30 @@ def _lxml(operation: str, body: bytes, limits: ParseLimits) -> tuple[Any, ...]:
         return ("ServiceError", exc.code)
 
 
-def agree(operation: str, body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> bool:
-    """Assert the two paths agree on ``body``; True when the fast path answered."""
-    fast = fast_decoder(MODEL, operation, limits)
-    expected = _lxml(operation, body, limits)
-    if fast is None:
-        return False
+@functools.cache
+def _tiers(operation: str, limits: ParseLimits) -> tuple[FastDecoder, ...]:
+    # The table-driven decoders and the generated ones: the tiered decoder parse() uses runs one, then the other.
+    if fast_decoder(MODEL, operation, limits) is None:
+        return ()
+    return tuple(FastDecoder(MODEL, operation, limits, tier=tier) for tier in (1, 2))
+
+
+def _fast(fast: FastDecoder, body: bytes, limits: ParseLimits) -> tuple[Any, ...] | None:
     try:
-        got = fast.decode(body, limits)
+        return ("ok", comparable(fast.decode(body, limits)))
     except Fallback:
+        return None
+
+
+def agree(operation: str, body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> bool:
+    """Assert the two paths (and both fast tiers) agree on ``body``; True when the fast path answered."""
+    outcomes = [_fast(fast, body, limits) for fast in _tiers(operation, limits)]
+    if not outcomes:
         return False
-    assert expected == ("ok", comparable(got)), body[:2000]
+    assert outcomes[0] == outcomes[1], body[:2000]
+    if outcomes[0] is None:
+        return False
+    assert outcomes[0] == _lxml(operation, body, limits), body[:2000]
     return True
 
 
@@ -265,6 +279,20 @@ def test_generated_decoders_take_any_member_name() -> None:
         },
     }
     model = ec2codec.load_model(raw).service
-    fast = fast_decoder(model, "Op", DEFAULT_LIMITS)
-    assert fast is not None
-    assert fast.decode(b"<OpResponse><B>x</B></OpResponse>", DEFAULT_LIMITS) == {"B": "x", "ResponseMetadata": {}}
+    for tier in (1, 2):
+        fast = FastDecoder(model, "Op", DEFAULT_LIMITS, tier=tier)
+        expected = {"B": "x", "ResponseMetadata": {}}
+        assert fast.decode(b"<OpResponse><B>x</B></OpResponse>", DEFAULT_LIMITS) == expected
+
+
+def test_the_generated_decoders_take_over_once_they_pay() -> None:
+    # parse() starts on the table-driven decoders and compiles the generated ones after enough bytes.
+    fast = FastDecoder(MODEL, "ImportSnapshot", DEFAULT_LIMITS)
+    first = fast._root
+    body = (FIXTURES / "responses" / "ImportSnapshot.xml").read_bytes()
+    expected = fast.decode(body, DEFAULT_LIMITS)
+    assert fast._root is first
+    while fast._root is first:
+        assert fast.decode(body, DEFAULT_LIMITS) == expected
+    assert fast.decode(body, DEFAULT_LIMITS) == expected
+    assert fast._root is FastDecoder(MODEL, "ImportSnapshot", DEFAULT_LIMITS)._generated()  # compiled once
