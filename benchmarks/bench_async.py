@@ -45,118 +45,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+import async_children  # noqa: E402
 import load_localec2  # noqa: E402
 
 import ec2codec  # noqa: E402
 
 REGION = "us-east-1"
 TASKS = 5  # import tasks in LocalEC2: each answer lists them all (about 3 KB)
-
-# Each child: the clock starts after its arguments are read; it prints one JSON line.
-_PRELUDE = """\
-import json, sys, time
-cfg = json.loads(sys.argv[1])
-t0 = time.perf_counter()
-def hwm():
-    return [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]
-"""
-_REPORT = """\
-print(json.dumps({'first_s': first, 'rss_first_kib': rss_first, 'rss_peak_kib': hwm(),
-                  'seconds': elapsed, 'calls': calls, 'errors': errors, 'version': version}))
-"""
-_CHILDREN = {
-    "ec2codec-async": """\
-import asyncio
-import ec2codec
-version = ec2codec.__version__
-async def main():
-    credentials = ec2codec.Credentials(cfg['key'], cfg['secret'])
-    async with ec2codec.AsyncClient(cfg['region'], cfg['url'], credentials, environ={}) as client:
-        await client.describe_import_snapshot_tasks()
-        first, rss_first = time.perf_counter() - t0, hwm()
-        left, errors = [cfg['calls']], [0]
-        async def worker():
-            while left[0] > 0:
-                left[0] -= 1
-                try:
-                    await client.describe_import_snapshot_tasks()
-                except ec2codec.Error:
-                    errors[0] += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(cfg['concurrency'])))
-        return first, rss_first, time.perf_counter() - started, errors[0]
-first, rss_first, elapsed, errors = asyncio.run(main())
-calls = cfg['calls']
-""",
-    "aiobotocore": """\
-import asyncio
-import aiobotocore
-from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
-version = aiobotocore.__version__
-async def main():
-    config = AioConfig(max_pool_connections=cfg['concurrency'])
-    async with get_session().create_client(
-        'ec2', region_name=cfg['region'], endpoint_url=cfg['url'], config=config,
-        aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'],
-    ) as client:
-        await client.describe_import_snapshot_tasks()
-        first, rss_first = time.perf_counter() - t0, hwm()
-        left, errors = [cfg['calls']], [0]
-        async def worker():
-            while left[0] > 0:
-                left[0] -= 1
-                try:
-                    await client.describe_import_snapshot_tasks()
-                except Exception:
-                    errors[0] += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(cfg['concurrency'])))
-        return first, rss_first, time.perf_counter() - started, errors[0]
-first, rss_first, elapsed, errors = asyncio.run(main())
-calls = cfg['calls']
-""",
-    "boto3-threads": """\
-import boto3
-from botocore.config import Config
-from concurrent.futures import ThreadPoolExecutor
-version = boto3.__version__
-client = boto3.client(
-    'ec2', region_name=cfg['region'], endpoint_url=cfg['url'], config=Config(max_pool_connections=cfg['concurrency']),
-    aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'],
-)
-client.describe_import_snapshot_tasks()
-first, rss_first = time.perf_counter() - t0, hwm()
-def one(_):
-    try:
-        client.describe_import_snapshot_tasks()
-        return 0
-    except Exception:
-        return 1
-started = time.perf_counter()
-with ThreadPoolExecutor(cfg['concurrency']) as pool:
-    errors = sum(pool.map(one, range(cfg['calls'])))
-elapsed = time.perf_counter() - started
-calls = cfg['calls']
-""",
-    "ec2codec-sync": """\
-import ec2codec
-version = ec2codec.__version__
-client = ec2codec.Client(cfg['region'], cfg['url'], ec2codec.Credentials(cfg['key'], cfg['secret']), environ={})
-client.describe_import_snapshot_tasks()
-first, rss_first = time.perf_counter() - t0, hwm()
-elapsed, calls, errors = 0.0, 0, 0
-""",
-    "boto3-sync": """\
-import boto3
-version = boto3.__version__
-client = boto3.client('ec2', region_name=cfg['region'], endpoint_url=cfg['url'],
-                      aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'])
-client.describe_import_snapshot_tasks()
-first, rss_first = time.perf_counter() - t0, hwm()
-elapsed, calls, errors = 0.0, 0, 0
-""",
-}
 
 
 def aiobotocore_status() -> tuple[bool, str]:
@@ -186,7 +81,7 @@ def aiobotocore_status() -> tuple[bool, str]:
 def child(kind: str, url: str, credentials: ec2codec.Credentials, concurrency: int, calls: int) -> dict[str, Any]:
     config = {"region": REGION, "url": url, "key": credentials.access_key, "secret": credentials.secret_key}
     config |= {"concurrency": concurrency, "calls": calls}
-    script = _PRELUDE + _CHILDREN[kind] + _REPORT
+    script = async_children.script(kind)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         env.pop(name, None)
