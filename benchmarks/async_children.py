@@ -112,6 +112,19 @@ client.describe_import_snapshot_tasks()
 first, rss_first = time.perf_counter() - t0, hwm()
 elapsed, calls, errors = 0.0, 0, 0
 """,
+    # The floor: what every aiohttp client does before its first answer, and nothing else.
+    "floor": """\
+import asyncio
+import aiohttp
+version = aiohttp.__version__
+async def main():
+    async with aiohttp.ClientSession() as session:
+        async with session.request(cfg['method'], cfg['url'], data=cfg['body'].encode(), headers=cfg['headers']) as r:
+            await r.read()
+            return time.perf_counter() - t0, hwm(), int(r.status != 200)
+first, rss_first, errors = asyncio.run(main())
+elapsed, calls = 0.0, 0
+""",
 }
 
 
