@@ -15,10 +15,12 @@ cfg = json.loads(sys.argv[1])
 t0 = time.perf_counter()
 def hwm():
     return [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]
+botocore_version = None
 """
 REPORT = """\
 print(json.dumps({'first_s': first, 'rss_first_kib': rss_first, 'rss_peak_kib': hwm(),
-                  'seconds': elapsed, 'calls': calls, 'errors': errors, 'version': version}))
+                  'seconds': elapsed, 'calls': calls, 'errors': errors, 'version': version,
+                  'botocore': botocore_version, 'python': sys.version.split()[0]}))
 """
 CHILDREN = {
     "ec2codec-async": """\
@@ -46,10 +48,10 @@ calls = cfg['calls']
 """,
     "aiobotocore": """\
 import asyncio
-import aiobotocore
+import aiobotocore, botocore
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
-version = aiobotocore.__version__
+version, botocore_version = aiobotocore.__version__, botocore.__version__
 async def main():
     config = AioConfig(max_pool_connections=cfg['concurrency'])
     async with get_session().create_client(
@@ -73,10 +75,10 @@ first, rss_first, elapsed, errors = asyncio.run(main())
 calls = cfg['calls']
 """,
     "boto3-threads": """\
-import boto3
+import boto3, botocore
 from botocore.config import Config
 from concurrent.futures import ThreadPoolExecutor
-version = boto3.__version__
+version, botocore_version = boto3.__version__, botocore.__version__
 client = boto3.client(
     'ec2', region_name=cfg['region'], endpoint_url=cfg['url'], config=Config(max_pool_connections=cfg['concurrency']),
     aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'],
@@ -104,8 +106,8 @@ first, rss_first = time.perf_counter() - t0, hwm()
 elapsed, calls, errors = 0.0, 0, 0
 """,
     "boto3-sync": """\
-import boto3
-version = boto3.__version__
+import boto3, botocore
+version, botocore_version = boto3.__version__, botocore.__version__
 client = boto3.client('ec2', region_name=cfg['region'], endpoint_url=cfg['url'],
                       aws_access_key_id=cfg['key'], aws_secret_access_key=cfg['secret'])
 client.describe_import_snapshot_tasks()

@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_async.py                 # 64 concurrent, 5,000 calls, 3 runs each; writes results/async.*
     python benchmarks/bench_async.py --concurrency 128 --calls 20000
     python benchmarks/bench_async.py --quick         # 8 concurrent, 200 calls, one run (the runner's smoke test)
+    python benchmarks/bench_async.py --aiobotocore-python VENV/bin/python  # ... and an aiobotocore block
 
 LocalEC2 (``python -m ec2codec serve``) runs in a child process holding a
 few import tasks; each client runs in a fresh interpreter of its own, which
@@ -28,8 +29,13 @@ opens a ``ClientSession`` and sends the same ``DescribeImportSnapshotTasks``
 once (signed beforehand by this script), reading the body without parsing it.
 The other side's cost over that floor is the best ratio any client on aiohttp
 could reach; the report shows it next to the target, and ec2codec's own cost
-above the floor. Nothing is asserted: any failed call makes the exit status 1,
-timings never do.
+above the floor.
+
+``--aiobotocore-python`` runs aiobotocore (and the floor again) with another
+interpreter, e.g. a venv holding a release whose botocore is not the pinned
+one; that is reported as an extra block and never replaces the comparison
+above. Nothing is asserted: any failed call makes the exit status 1, timings
+never do.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import compileall
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +67,9 @@ import ec2codec  # noqa: E402
 
 REGION = "us-east-1"
 TASKS = 5  # import tasks in LocalEC2: each answer lists them all (about 3 KB)
+
+# Labels of the extra block: the same scripts run by the --aiobotocore-python interpreter.
+ALT, ALT_FLOOR = "aiobotocore (--aiobotocore-python)", "floor (--aiobotocore-python)"
 
 
 def aiobotocore_status() -> tuple[bool, str]:
@@ -94,16 +104,25 @@ def _signed_request(url: str, credentials: ec2codec.Credentials) -> dict[str, An
     return {"method": request.method, "url": target, "headers": headers, "body": request.body.decode()}
 
 
-def child(kind: str, url: str, credentials: ec2codec.Credentials, concurrency: int, calls: int) -> dict[str, Any]:
+def child(  # noqa: PLR0917
+    kind: str,
+    url: str,
+    credentials: ec2codec.Credentials,
+    concurrency: int,
+    calls: int,
+    python: str = sys.executable,
+) -> dict[str, Any]:
     config = {"region": REGION, "url": url, "key": credentials.access_key, "secret": credentials.secret_key}
     config |= {"concurrency": concurrency, "calls": calls}
     if kind == "floor":
         config |= _signed_request(url, credentials)  # signed just before: well inside the allowed clock skew
     script = async_children.script(kind)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    if python != sys.executable:  # another interpreter brings its own packages: nothing of this checkout's
+        del env["PYTHONPATH"]
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         env.pop(name, None)
-    command = [sys.executable, "-c", script, json.dumps(config)]
+    command = [python, "-c", script, json.dumps(config)]
     out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{kind} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else '?'}")
@@ -115,7 +134,7 @@ def _median(samples: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(sample[key] for sample in samples))
 
 
-def measure(concurrency: int, calls: int, runs: int) -> dict[str, Any]:
+def measure(concurrency: int, calls: int, runs: int, aiobotocore_python: str | None = None) -> dict[str, Any]:
     """Every contender ``runs`` times (interleaved), against one LocalEC2 child process."""
     # Installed packages are byte-compiled; a source checkout (PYTHONDONTWRITEBYTECODE) would time the compiler.
     compileall.compile_dir(ROOT / "ec2codec", quiet=1)
@@ -131,27 +150,41 @@ def measure(concurrency: int, calls: int, runs: int) -> dict[str, Any]:
                 child(other, url, credentials, 1, 0)
             except RuntimeError as exc:
                 other, other_note = "boto3-threads", f"{other_note}, but its client failed ({exc})"
-        kinds = ("ec2codec-async", other, "ec2codec-sync", "boto3-sync", "floor")
-        loaded = {"ec2codec-async", other}  # keep ``concurrency`` calls in flight; the others answer one
-        for kind in kinds:  # warm the page cache
-            child(kind, url, credentials, 1, 0)
-        samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+        # label: (script, interpreter); the first two, and ALT, keep ``concurrency`` calls in flight.
+        plan = {k: (k, sys.executable) for k in ("ec2codec-async", other, "ec2codec-sync", "boto3-sync", "floor")}
+        loaded = {"ec2codec-async", other, ALT}
+        if aiobotocore_python is not None:
+            plan |= {ALT: ("aiobotocore", aiobotocore_python), ALT_FLOOR: ("floor", aiobotocore_python)}
+
+        def run(label: str, n: int, c: int) -> dict[str, Any]:
+            kind, python = plan[label]
+            try:
+                return child(kind, url, credentials, n, c, python)
+            except RuntimeError as exc:
+                if python == sys.executable:
+                    raise
+                raise SystemExit(f"--aiobotocore-python {python}: {exc}") from exc
+
+        for label in plan:  # warm the page cache
+            run(label, 1, 0)
+        samples: dict[str, list[dict[str, Any]]] = {label: [] for label in plan}
         for _ in range(runs):
-            for kind in kinds:
-                n, c = (concurrency, calls) if kind in loaded else (1, 0)
-                samples[kind].append(child(kind, url, credentials, n, c))
+            for label in plan:
+                samples[label].append(run(label, *((concurrency, calls) if label in loaded else (1, 0))))
     if other == "boto3-threads" and "boto3" not in other_note:
         other_note += "; compared with boto3 in a thread pool instead"
     summary = {
-        kind: {
+        label: {
             "first_s": _median(runs_, "first_s"),
             "rss_first_mib": _median(runs_, "rss_first_kib") / 1024,
             "rss_peak_mib": _median(runs_, "rss_peak_kib") / 1024,
             "throughput": statistics.median(r["calls"] / r["seconds"] for r in runs_) if runs_[0]["calls"] else None,
             "errors": sum(r["errors"] for r in runs_),
             "version": runs_[0]["version"],
+            "botocore": runs_[0]["botocore"],
+            "python": runs_[0]["python"],
         }
-        for kind, runs_ in samples.items()
+        for label, runs_ in samples.items()
     }
     return {"other": other, "other_note": other_note, "summary": summary}
 
@@ -231,6 +264,25 @@ def floor_rows(measured: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def aiobotocore_rows(measured: dict[str, Any], concurrency: int, calls: int) -> list[dict[str, Any]]:
+    """The extra block: AsyncClient (the same runs) against aiobotocore in the other interpreter, and its floor."""
+    s = measured["summary"]
+    if ALT not in s:
+        return []
+    theirs, floor = s[ALT], s[ALT_FLOOR]
+    sync_cold, sync_rss = _targets(s)
+    label = f"floor: asyncio + aiohttp {floor['version']} + one raw request in that interpreter"
+    best = "ec2codec column: the floor; ratio: the best any aiohttp client could reach"
+    return [
+        *_contest(s["ec2codec-async"], theirs, s, concurrency, calls),
+        _row(f"{label}, cold start ({best})", "s", theirs["first_s"], floor["first_s"],
+             theirs["first_s"] / floor["first_s"], sync_cold),
+        _row("the same floor: peak RSS at the first response (ec2codec column: the floor)", "MiB",
+             theirs["rss_first_mib"], floor["rss_first_mib"], theirs["rss_first_mib"] / floor["rss_first_mib"],
+             sync_rss),
+    ]  # fmt: skip
+
+
 def _fmt(value: float, unit: str, sign: str = "") -> str:
     if unit == "s":
         return f"{value * 1000:{sign}.0f} ms"
@@ -269,6 +321,16 @@ def markdown(tables: dict[str, list[dict[str, Any]]], measured: dict[str, Any], 
     s, other = measured["summary"], measured["other"]
     name = f"aiobotocore {s[other]['version']}" if other == "aiobotocore" else "boto3 threads"
     lines = [*_table(name, tables["rows"]), "", *_floor_table(name, tables["floor"]), ""]
+    if tables["aiobotocore"]:
+        alt = s[ALT]
+        lines += [
+            f"Extra, like for like (not the comparison the targets are defined on): aiobotocore {alt['version']} "
+            f"with botocore {alt['botocore']}, not the pinned botocore {s['boto3-sync']['botocore']}, run by "
+            f"another interpreter (Python {alt['python']}); the ec2codec column holds the same runs as above.",
+            "",
+            *_table(f"aiobotocore {alt['version']}", tables["aiobotocore"]),
+            "",
+        ]
     lines.append(
         f"Measured {meta['date']} with {meta['python']}, {meta['machine']}; LocalEC2 in its own process; "
         f"median of {meta['runs']} run(s) each. Ratios are ec2codec's advantage (higher is better); the "
@@ -288,11 +350,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per contender, median reported (default: 3)")
     parser.add_argument("--quick", action="store_true", help="8 concurrent, 200 calls, one run (smoke test)")
     parser.add_argument("--out", type=Path, help="folder for async.json / async.md (default: benchmarks/results)")
+    parser.add_argument(
+        "--aiobotocore-python",
+        metavar="PATH",
+        help="also run aiobotocore with this interpreter (e.g. a venv's python), reported as an extra block",
+    )
     args = parser.parse_args(argv)
+    if args.aiobotocore_python is not None and shutil.which(args.aiobotocore_python) is None:
+        parser.error(f"--aiobotocore-python: {args.aiobotocore_python} is not an executable")
     concurrency, calls, runs = (8, 200, 1) if args.quick else (args.concurrency, args.calls, args.runs)
     started = time.perf_counter()
-    measured = measure(concurrency, calls, runs)
-    tables = {"rows": rows(measured, concurrency, calls), "floor": floor_rows(measured)}
+    measured = measure(concurrency, calls, runs, args.aiobotocore_python)
+    tables = {
+        "rows": rows(measured, concurrency, calls),
+        "floor": floor_rows(measured),
+        "aiobotocore": aiobotocore_rows(measured, concurrency, calls),
+    }
     meta = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "python": f"Python {platform.python_version()}",
