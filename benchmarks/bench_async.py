@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_async.py                 # 64 concurrent, 5,000 calls, 3 runs each; writes results/async.*
     python benchmarks/bench_async.py --concurrency 128 --calls 20000
-    python benchmarks/bench_async.py --quick         # 8 concurrent, 200 calls, one run (the runner's smoke test)
+    python benchmarks/bench_async.py --quick         # 8 concurrent, 200 calls, one run, no warm-up (smoke test)
     python benchmarks/bench_async.py --aiobotocore-python VENV/bin/python  # ... and an aiobotocore block
 
 LocalEC2 (``python -m ec2codec serve``) runs in a child process holding a
@@ -134,8 +134,10 @@ def _median(samples: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(sample[key] for sample in samples))
 
 
-def measure(concurrency: int, calls: int, runs: int, aiobotocore_python: str | None = None) -> dict[str, Any]:
-    """Every contender ``runs`` times (interleaved), against one LocalEC2 child process."""
+def measure(
+    concurrency: int, calls: int, runs: int, aiobotocore_python: str | None = None, *, warm: bool = True
+) -> dict[str, Any]:
+    """Every contender ``runs`` times (interleaved), against one LocalEC2 child process; ``warm``: once before."""
     # Installed packages are byte-compiled; a source checkout (PYTHONDONTWRITEBYTECODE) would time the compiler.
     compileall.compile_dir(ROOT / "ec2codec", quiet=1)
     usable, other_note = aiobotocore_status()
@@ -165,7 +167,7 @@ def measure(concurrency: int, calls: int, runs: int, aiobotocore_python: str | N
                     raise
                 raise SystemExit(f"--aiobotocore-python {python}: {exc}") from exc
 
-        for label in plan:  # warm the page cache
+        for label in plan if warm else ():  # warm the page cache (a smoke test need not)
             run(label, 1, 0)
         samples: dict[str, list[dict[str, Any]]] = {label: [] for label in plan}
         for _ in range(runs):
@@ -348,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="calls in flight (default: 64)")
     parser.add_argument("--calls", type=int, default=5000, help="calls per run (default: 5,000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per contender, median reported (default: 3)")
-    parser.add_argument("--quick", action="store_true", help="8 concurrent, 200 calls, one run (smoke test)")
+    parser.add_argument(
+        "--quick", action="store_true", help="8 concurrent, 200 calls, one run, no warm-up (smoke test)"
+    )
     parser.add_argument("--out", type=Path, help="folder for async.json / async.md (default: benchmarks/results)")
     parser.add_argument(
         "--aiobotocore-python",
@@ -360,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--aiobotocore-python: {args.aiobotocore_python} is not an executable")
     concurrency, calls, runs = (8, 200, 1) if args.quick else (args.concurrency, args.calls, args.runs)
     started = time.perf_counter()
-    measured = measure(concurrency, calls, runs, args.aiobotocore_python)
+    measured = measure(concurrency, calls, runs, args.aiobotocore_python, warm=not args.quick)
     tables = {
         "rows": rows(measured, concurrency, calls),
         "floor": floor_rows(measured),
