@@ -5,87 +5,40 @@ a member's key is its ``ec2QueryName`` (model ``queryName``), else its
 ``xmlName`` (model ``locationName``) with the first letter upper-cased, else the
 member name with the first letter upper-cased; lists flatten to ``Name.1``,
 ``Name.2`` and an empty list sends nothing; keys and values are
-``application/x-www-form-urlencoded`` exactly as botocore's ``urlencode`` does.
+``application/x-www-form-urlencoded`` exactly as botocore's ``urlencode`` does
+(:mod:`ec2codec.protocol._formencode`).
 
 Each shape is compiled once into nested closures (the fast path), which stop
 at the first invalid value. ``encode`` does not quote value by value: the
 closures append each field's key already spelled ``&Key=`` and its raw value
 to one flat list; the values are joined and percent-encoded in a few C-level
-passes (one ``bytes.replace`` per distinct unsafe byte, see
-:func:`quote_joined`), put back in place by a slice assignment, and the list is
-joined. That, and containers appending plain strings themselves, is what makes
-it an order of magnitude faster than botocore.
+passes (see :func:`~ec2codec.protocol._formencode.quote_joined`), put back in
+place by a slice assignment, and the list is joined. That, and containers
+appending plain strings themselves, is what makes it an order of magnitude
+faster than botocore.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ModelError
 from ..model.service import ServiceModel
+from ._formencode import needs_quoting
 from ._scalars import Converter, Invalid, converter
 
-__all__ = ["SOH", "Compiler", "Emit", "Flat", "quote", "quote_joined", "wire_name"]
+__all__ = ["Compiler", "Emit", "Flat", "wire_name"]
 
 # An emitter appends key, value, key, value ... to a flat list (see Compiler).
 Flat = list[str]
 Emit = Callable[[Any, str, Flat], None]
 
-_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9_.~-]").search
-_FIND_UNSAFE = re.compile(rb"[^A-Za-z0-9_.~\x01-]").search  # SOH: the separator in quote_joined
-
-# application/x-www-form-urlencoded as urllib.parse.quote_plus spells it: the
-# unreserved bytes stay, space becomes "+", every other byte "%XX" (uppercase).
-_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
-_ALL_BYTES = bytes(range(256))
-_UNSAFE = _ALL_BYTES.translate(None, _SAFE)
-_BYTE = [bytes([b]) for b in range(256)]
-_ESCAPE = [b"+" if b == 0x20 else b"%%%02X" % b for b in range(256)]
-# (byte, escape) for the unsafe bytes but SOH, "%" and "+", which quote_joined treats apart.
-_OTHER_UNSAFE = _UNSAFE.translate(None, b"\x01%+")
-_REPLACEMENT = {b: (_BYTE[b], _ESCAPE[b]) for b in _OTHER_UNSAFE}
-# The same as a str.translate table over code points 0-255 (for single values).
-_QUOTE_TABLE = [_ESCAPE[b].decode() if b in _UNSAFE else chr(b) for b in range(256)]
-# encode() joins the values with SOH; a value that holds SOH itself sends the
-# request down the value-by-value path instead.
-SOH = "\x01"
 # Integers inside these bounds render with str() (no digit limit to worry about).
 _PLAIN_INT = 10**18
 _INF = math.inf
-
-
-def quote(text: str) -> str:
-    """quote_plus(text): non-ASCII text is translated as its UTF-8 bytes spelled in latin-1."""
-    if not _NEEDS_QUOTING(text):
-        return text
-    if not text.isascii():
-        text = text.encode("utf-8").decode("latin-1")
-    return text.translate(_QUOTE_TABLE)
-
-
-def quote_joined(data: bytes, count: int) -> list[str] | None:
-    """quote_plus of each of ``count`` values, given UTF-8 and joined by SOH (None if a value holds SOH).
-
-    Every unsafe byte value present is replaced in one ``bytes.replace`` pass:
-    "%" first (the escapes add more) and "+" before space (which becomes "+");
-    the SOH separators are left alone and split on at the end, which also shows
-    whether a value held one.
-    """
-    if _FIND_UNSAFE(data):
-        # The byte values that do not occur (a deletion, cheaper than a set of those that do).
-        absent = _ALL_BYTES.translate(None, data)
-        if 0x25 not in absent:
-            data = data.replace(b"%", b"%25")
-        if 0x2B not in absent:
-            data = data.replace(b"+", b"%2B")
-        for old, new in map(_REPLACEMENT.__getitem__, _OTHER_UNSAFE.translate(None, absent)):
-            data = data.replace(old, new)
-    quoted = data.decode("ascii").split(SOH)
-    return quoted if len(quoted) == count else None
 
 
 def wire_name(member: str, ref: Mapping[str, Any]) -> str:
@@ -167,7 +120,7 @@ class Compiler:
         return wire_name(name, ref)
 
     def _wire(self, name: str) -> str:
-        if _NEEDS_QUOTING(name):
+        if needs_quoting(name):
             self.unsafe_keys = True
         return name
 

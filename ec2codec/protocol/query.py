@@ -20,7 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import ValidationError
 from ..model.service import ServiceModel
 from ._awsquerycompile import AwsQueryCompiler
-from ._querycompile import SOH, Compiler, Flat, quote, quote_joined, wire_name
+from ._formencode import SOH, quote, quote_joined
+from ._querycompile import Compiler, Flat, wire_name
 from ._scalars import Invalid, converter
 
 __all__ = ["EncodedRequest", "OperationEncoder", "encoder_for", "wire_name"]

@@ -26,6 +26,7 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import botocore.session
 import pytest
@@ -37,6 +38,7 @@ from hypothesis import strategies as st
 
 import ec2codec
 from ec2codec.model.service import bundled_model
+from ec2codec.protocol import _formencode
 from tests.param_strategies import OPERATIONS, PER_OPERATION, params_for, texts
 
 ENDPOINT = "https://ec2.us-east-1.amazonaws.com/"
@@ -263,6 +265,33 @@ def test_awkward_values_encode_like_botocore(value: str) -> None:
 )
 def test_form_encoding_of_any_text_matches_botocore(values: list[str]) -> None:
     assert_same_as_botocore("DescribeInstances", {"InstanceIds": values})
+
+
+# Text in other scripts brings many distinct non-ASCII bytes, which quote_joined
+# escapes in four whole-body passes (_formencode._escape_high) instead of a pass
+# per byte value; around it, the bytes those passes set aside or map ("x", "X",
+# STX, ETX, backslash, space) and those escaped before them.
+_MANY_SCRIPTS = "Zoë Ångström, インフラ, Ωμέγα 🚀 naïve café ☕"
+
+
+@settings(max_examples=max(50, _PROFILE_EXAMPLES * 10))
+@given(
+    values=st.lists(
+        st.text(st.one_of(st.sampled_from("xX\\\x02\x03\x01+ %&=~"), st.characters(codec="utf-8")), max_size=12),
+        max_size=10,
+    )
+)
+def test_text_in_many_scripts_encodes_like_botocore(values: list[str]) -> None:
+    assert_same_as_botocore("DescribeInstances", {"InstanceIds": [*values, _MANY_SCRIPTS, *values]})
+
+
+@pytest.mark.parametrize(("text", "whole_body"), [(_MANY_SCRIPTS, True), ("café x X \\ \x02\x03 + %", False)])
+def test_whole_body_escaping_is_taken_for_many_distinct_bytes(text: str, whole_body: bool) -> None:
+    # Guards the property above: it really goes through _escape_high (and the
+    # per-byte passes are still taken for a few).
+    with mock.patch.object(_formencode, "_escape_high", wraps=_formencode._escape_high) as escape:
+        assert_same_as_botocore("DescribeInstances", {"InstanceIds": [text, "i-1 x"]})
+    assert escape.called is whole_body
 
 
 # Timestamp strings already in the form ec2codec sends are passed through after a
