@@ -38,6 +38,11 @@ Emit = Callable[[Any, str, Flat], None]
 
 # Integers inside these bounds render with str() (no digit limit to worry about).
 _PLAIN_INT = 10**18
+# The key suffixes of list items, "1." "2." ... and "1=" "2=" ..., spelled once
+# for lists up to _SHORT_LIST items (an f-string per item costs half as much as
+# the rest of a Tag's emission); zip stops at the end of the list.
+_SHORT_LIST = 256
+_SUFFIXES = {sep: [f"{i}{sep}" for i in range(1, _SHORT_LIST + 1)] for sep in ".="}
 _INF = math.inf
 
 
@@ -56,9 +61,9 @@ class Compiler:
     An emitter appends ``key, text`` for every scalar under ``value`` to the flat
     list ``out``. ``key`` arrives with the separator its emitter needs already
     appended by the parent, which knows the child's type when compiling:
-    ``Name.`` for a structure, list or map, ``Name=`` for a scalar. The input
-    structure itself is emitted under ``"&"`` for a body (so keys come out as
-    ``&Name=``, ready to join) or ``""`` for pairs. That saves concatenations.
+    ``Name.`` for a structure, list or map, ``Name=`` for a scalar. That saves
+    concatenations; so does :meth:`body`, which compiles an operation's input
+    structure with its keys spelled ``&Name=``, ready to join into a body.
 
     The scalar emitters inline the common, obviously valid cases and hand
     everything else to the converter, which is the single judge of validity,
@@ -78,6 +83,8 @@ class Compiler:
         self.tables: dict[str, tuple[dict[str, tuple[str, Emit, type[str] | None]], frozenset[str], bool]] = {}
         # True once any key of this model needs percent-encoding (never in EC2).
         self.unsafe_keys = False
+        # Per input structure shape: its emitter for a request body (see body).
+        self.bodies: dict[str, Emit] = {}
 
     def emitter(self, shape_name: str, timestamp_format: str | None = None) -> Emit:
         key = (shape_name, timestamp_format)
@@ -100,6 +107,20 @@ class Compiler:
         cell.append(emit)
         self.memo[key] = emit
         return emit
+
+    def body(self, shape_name: str) -> Emit:
+        """The emitter of an operation's input structure, called with the key "".
+
+        Its keys come out as ``&Name=``, and so do those of the structures
+        nested in it through structure members alone (no list or map on the
+        way, no recursion): their place in a body is fixed, so each is compiled
+        apart for it with its keys spelled out whole, and no key is built by
+        concatenation until a list is reached.
+        """
+        found = self.bodies.get(shape_name)
+        if found is None:
+            found = self.bodies[shape_name] = self._structure(shape_name, self.model.shape(shape_name), "&", ())
+        return found
 
     def _member(self, ref: Mapping[str, Any]) -> tuple[str, Emit, type[str] | None]:
         """The separator to append to the member's key, its emitter, and its verbatim type.
@@ -124,16 +145,28 @@ class Compiler:
             self.unsafe_keys = True
         return name
 
-    def _structure(self, shape_name: str, shape: Mapping[str, Any]) -> Emit:
+    def _structure(
+        self, shape_name: str, shape: Mapping[str, Any], prefix: str = "", fixed: tuple[str, ...] | None = None
+    ) -> Emit:
+        # ``fixed``: the structure shapes this one is nested in (see body), or None
+        # for the shared emitter of the shape; ``prefix`` goes before each key.
         if shape.get("document"):
             raise ModelError("document shapes cannot be sent with the ec2 protocol")
         members: dict[str, tuple[str, Emit, type[str] | None]] = {}
         required = frozenset(shape.get("required", ()))
         union = bool(shape.get("union"))
-        self.tables[shape_name] = (members, required, union)
+        if fixed is None:  # lists of this shape inline its loop with this table
+            self.tables[shape_name] = (members, required, union)
+        else:
+            fixed += (shape_name,)
         for name, ref in shape.get("members", {}).items():
             sep, child, verbatim = self._member(ref)
-            members[name] = (self._wire(self.member_key(name, ref)) + sep, child, verbatim)
+            wire = prefix + self._wire(self.member_key(name, ref)) + sep
+            inner = self.model.shape(ref["shape"])
+            if fixed is not None and inner.get("type") == "structure" and ref["shape"] not in fixed:
+                child = self._structure(ref["shape"], inner, wire, fixed)
+                wire = ""
+            members[name] = (wire, child, verbatim)
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, dict) or (required and not required.issubset(value)):
@@ -160,6 +193,22 @@ class Compiler:
                 else:
                     child(item, key + wire, out)
 
+        def emit_fixed(value: Any, key: str, out: Flat) -> None:
+            # At a fixed place in a body (see body): the key is "", the wires whole.
+            if not isinstance(value, dict) or (required and not required.issubset(value)):
+                raise Invalid
+            if union and len(value) != 1:
+                raise Invalid
+            for name, item in value.items():
+                wire, child, verbatim = members[name]  # KeyError: unknown member
+                if type(item) is verbatim:
+                    out.append(wire)
+                    out.append(item)
+                else:
+                    child(item, wire, out)
+
+        if fixed is not None:
+            return emit_fixed
         return emit if required or union else emit_plain
 
     def _list(self, shape: Mapping[str, Any]) -> Emit:
@@ -168,16 +217,17 @@ class Compiler:
         table = self.tables.get(shape["member"]["shape"])
         if table is not None:
             return self._list_of_structures(table, minimum)
+        suffixes = _SUFFIXES[sep]
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for i, item in enumerate(value, 1):
+            for suffix, item in zip(suffixes if len(value) <= _SHORT_LIST else _suffixes(len(value), sep), value):  # noqa: B905
                 if type(item) is verbatim:
-                    out.append(f"{key}{i}{sep}")
+                    out.append(key + suffix)
                     out.append(item)
                 else:
-                    child(item, f"{key}{i}{sep}", out)
+                    child(item, key + suffix, out)
 
         return emit
 
@@ -188,16 +238,17 @@ class Compiler:
         # Tags, Filters, BlockDeviceMappings ...: the structure emitter's loop runs
         # inline for each item, which saves a call per item.
         members, required, union = table
+        dots = _SUFFIXES["."]
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for i, item in enumerate(value, 1):
+            for suffix, item in zip(dots if len(value) <= _SHORT_LIST else _suffixes(len(value), "."), value):  # noqa: B905
                 if not isinstance(item, dict) or (required and not required.issubset(item)):
                     raise Invalid
                 if union and len(item) != 1:
                     raise Invalid
-                prefix = f"{key}{i}."
+                prefix = key + suffix
                 for name, member in item.items():
                     wire, child, verbatim = members[name]  # KeyError: unknown member
                     if type(member) is verbatim:
@@ -210,10 +261,10 @@ class Compiler:
             # The same without the required/union checks (Tag, Filter ... have neither).
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for i, item in enumerate(value, 1):
+            for suffix, item in zip(dots if len(value) <= _SHORT_LIST else _suffixes(len(value), "."), value):  # noqa: B905
                 if not isinstance(item, dict):
                     raise Invalid
-                prefix = f"{key}{i}."
+                prefix = key + suffix
                 for name, member in item.items():
                     wire, child, verbatim = members[name]  # KeyError: unknown member
                     if type(member) is verbatim:
@@ -305,6 +356,11 @@ class Compiler:
                 out.append(convert(value))
 
         return emit
+
+
+def _suffixes(count: int, sep: str) -> list[str]:
+    # The item key suffixes of a list longer than _SHORT_LIST.
+    return [f"{i}{sep}" for i in range(1, count + 1)]
 
 
 def _named(ref: Mapping[str, Any]) -> bool:

@@ -52,6 +52,9 @@ class Model:
                 f"ec2codec speaks the ec2 protocol and awsQuery (query); this model uses {service.protocol!r}"
             )
         self.service = service
+        # Operation name -> its compiled encoder (compiled once per model, see
+        # encoder_for), so a call skips the name check and the cache key.
+        self._encoders: dict[str, OperationEncoder] = {}
 
     def __repr__(self) -> str:
         return f"<ec2codec.Model {self.service.metadata.get('serviceId', '?')} {self.api_version}>"
@@ -65,9 +68,12 @@ class Model:
         return self.service.operation_names()
 
     def _encoder(self, operation: str) -> OperationEncoder:
-        if not self.service.has_operation(operation):
-            raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
-        return encoder_for(self.service, operation)
+        found = self._encoders.get(operation) if type(operation) is str else None
+        if found is None:
+            if not self.service.has_operation(operation):
+                raise ValidationError(str(operation), [("", f"unknown operation {operation!r}")])
+            found = self._encoders[operation] = encoder_for(self.service, operation)
+        return found
 
     def serialize(
         self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
@@ -79,7 +85,8 @@ class Model:
         self, operation: str, params: Mapping[str, Any] | None = None, *, token_factory: TokenFactory | None = None
     ) -> bytes:
         """The ``application/x-www-form-urlencoded`` body botocore would send."""
-        return self._encoder(operation).encode(params, token_factory)
+        found = self._encoders.get(operation) if type(operation) is str else None  # _encoder's hit, inline
+        return (found or self._encoder(operation)).encode(params, token_factory)
 
     def request(
         self,

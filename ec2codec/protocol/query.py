@@ -124,10 +124,11 @@ class OperationEncoder:
         self.model = model
         self.operation = op
         self.head: Pairs = [("Action", name), ("Version", model.api_version)]
-        self._prefix = f"Action={quote(name)}&Version={quote(model.api_version)}".encode("ascii")
+        self._prefix = f"Action={quote(name)}&Version={quote(model.api_version)}"
         self._input: dict[str, Any] | None = {"shape": op.input} if op.input else None
         compiler = _compiler(model)
-        self._emit = compiler.emitter(op.input) if op.input else None
+        # Keys come out as "&Name=": ready to join for a body, stripped for pairs.
+        self._emit = compiler.body(op.input) if op.input else None
         # Model-wide, so possibly set by another operation: then keys are quoted needlessly.
         self._unsafe_keys = compiler.unsafe_keys
         members = model.shape(op.input).get("members", {}) if op.input else {}
@@ -153,7 +154,7 @@ class OperationEncoder:
             problems.append(("(parameters)", "rejected by the encoder"))
         return ValidationError(self.operation.name, problems)
 
-    def _emit_flat(self, params: Any, root: str) -> Flat:
+    def _emit_flat(self, params: Any) -> Flat:
         # key, value, ... with every value checked but for the UTF-8 check of strings.
         out: Flat = []
         if self._emit is None:
@@ -161,20 +162,20 @@ class OperationEncoder:
                 raise self._fail(params)
             return out
         try:
-            self._emit(params, root, out)
+            self._emit(params, "", out)
         except (Invalid, KeyError, TypeError, AttributeError):
             raise self._fail(params) from None
         return out
 
     def pairs(self, params: Any) -> Pairs:
         """The parameter pairs (without Action/Version), or ValidationError."""
-        flat = self._emit_flat(params, "")
+        flat = self._emit_flat(params)
         values = flat[1::2]
         try:
             SOH.join(values).encode("utf-8")
         except UnicodeEncodeError:  # a string with a lone surrogate
             raise self._fail(params) from None
-        return [(key[:-1], value) for key, value in zip(flat[0::2], values, strict=True)]  # drop the "="
+        return [(key[1:-1], value) for key, value in zip(flat[0::2], values, strict=True)]  # drop "&" and "="
 
     def serialize(self, params: Mapping[str, Any] | None = None, token_factory: TokenFactory | None = None) -> Pairs:
         return self.head + self.pairs(self._params(params, token_factory))
@@ -184,22 +185,22 @@ class OperationEncoder:
             params = self._params(params, token_factory)
         emit = self._emit
         if emit is None:
-            self._emit_flat(params, "&")  # ValidationError unless empty
-            return self._prefix
-        flat: Flat = []
+            self._emit_flat(params)  # ValidationError unless empty
+            return self._prefix.encode("ascii")
+        # The body's head, then key, value, key, value ...
+        flat: Flat = [self._prefix]
         try:
-            emit(params, "&", flat)
-            values = flat[1::2]
+            emit(params, "", flat)
+            values = flat[2::2]
             joined = SOH.join(values).encode("utf-8")  # UnicodeEncodeError: a lone surrogate
         except (Invalid, KeyError, TypeError, AttributeError, UnicodeEncodeError):
             raise self._fail(params) from None
-        if not flat:
-            return self._prefix
-        quoted = quote_joined(joined, len(values))
-        flat[1::2] = [quote(value) for value in values] if quoted is None else quoted
-        if self._unsafe_keys:
-            flat[0::2] = [f"&{quote(key[1:-1])}=" for key in flat[0::2]]
-        return self._prefix + "".join(flat).encode("ascii")
+        if values:
+            quoted = quote_joined(joined, len(values))
+            flat[2::2] = [quote(value) for value in values] if quoted is None else quoted
+            if self._unsafe_keys:
+                flat[1::2] = [f"&{quote(key[1:-1])}=" for key in flat[1::2]]
+        return "".join(flat).encode("ascii")
 
     def request(
         self,

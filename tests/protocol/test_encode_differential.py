@@ -294,6 +294,13 @@ def test_whole_body_escaping_is_taken_for_many_distinct_bytes(text: str, whole_b
     assert escape.called is whole_body
 
 
+def test_lists_longer_than_the_spelled_out_suffixes_encode_like_botocore() -> None:
+    # The key suffixes "1." ... are spelled once for the first 256 items.
+    ids = [f"i-{n:017x}" for n in range(300)]
+    filters = [{"Name": f"tag:k{n}", "Values": [f"v{n}"] * (n % 3)} for n in range(300)]
+    assert_same_as_botocore("DescribeInstances", {"InstanceIds": ids, "Filters": filters})
+
+
 # Timestamp strings already in the form ec2codec sends are passed through after a
 # range check; the edges of that shortcut, valid and not.
 _TIMESTAMP_STRINGS = [
