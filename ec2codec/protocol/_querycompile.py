@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from ..errors import ModelError
 from ..model.service import ServiceModel
 from ._formencode import needs_quoting
 from ._scalars import Converter, Invalid, converter
+from ._time import UTC
 
 __all__ = ["Compiler", "Emit", "Flat", "wire_name"]
 
@@ -38,6 +40,7 @@ Emit = Callable[[Any, str, Flat], None]
 
 # Integers inside these bounds render with str() (no digit limit to worry about).
 _PLAIN_INT = 10**18
+_2D = [f"{n:02d}" for n in range(100)]
 # The key suffixes of list items, "1." "2." ... and "1=" "2=" ..., spelled once
 # for lists up to _SHORT_LIST items (an f-string per item costs half as much as
 # the rest of a Tag's emission); zip stops at the end of the list.
@@ -103,7 +106,7 @@ class Compiler:
         elif kind == "map":
             emit = self._map(shape)
         else:
-            emit = self._scalar(shape, converter(shape, timestamp_format))
+            emit = self._scalar(shape, converter(shape, timestamp_format), timestamp_format)
         cell.append(emit)
         self.memo[key] = emit
         return emit
@@ -296,8 +299,9 @@ class Compiler:
         return emit
 
     @staticmethod
-    def _scalar(shape: Mapping[str, Any], convert: Converter) -> Emit:
+    def _scalar(shape: Mapping[str, Any], convert: Converter, timestamp_format: str | None) -> Emit:
         kind = shape.get("type")
+        iso = (timestamp_format or shape.get("timestampFormat") or "iso8601").lower() == "iso8601"
         emit: Emit
         if kind == "string":
             minimum = shape.get("min") or 0
@@ -348,6 +352,28 @@ class Compiler:
                 else:
                     out.append(key)
                     out.append(convert(value))  # convert raises Invalid
+
+        elif kind == "timestamp" and iso:
+
+            def emit(value: Any, key: str, out: Flat) -> None:
+                out.append(key)
+                # A naive or UTC datetime, spelled as format_timestamp's strftime does
+                # (botocore's ISO8601 and ISO8601_MICRO: the fraction only when not
+                # zero) for four-digit years, at a third of the cost; years before
+                # 1000, other time zones and strings go through the converter.
+                if type(value) is datetime and value.year >= 1000 and (value.tzinfo is None or value.tzinfo is UTC):
+                    if value.microsecond:
+                        out.append(
+                            f"{value.year}-{_2D[value.month]}-{_2D[value.day]}T{_2D[value.hour]}:"
+                            f"{_2D[value.minute]}:{_2D[value.second]}.{value.microsecond:06d}Z"
+                        )
+                    else:
+                        out.append(
+                            f"{value.year}-{_2D[value.month]}-{_2D[value.day]}T{_2D[value.hour]}:"
+                            f"{_2D[value.minute]}:{_2D[value.second]}Z"
+                        )
+                else:
+                    out.append(convert(value))
 
         else:
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ModelError
-from ._time import UTC, format_timestamp, is_decimal, to_utc
+from ._time import format_timestamp, is_decimal, to_utc
 
 __all__ = ["Converter", "Invalid", "converter"]
 
@@ -137,7 +137,6 @@ def _blob(shape: Mapping[str, Any]) -> Converter:
     return convert
 
 
-_2D = [f"{n:02d}" for n in range(100)]
 # A timestamp string already spelled as format_timestamp would spell it (four-digit
 # year, no zero fraction): once its fields are in range it is sent unchanged.
 _CANONICAL_ISO = re.compile(
@@ -150,15 +149,7 @@ def _timestamp(shape: Mapping[str, Any], fmt: str | None) -> Converter:
     iso = (fmt or "iso8601").lower() == "iso8601"
 
     def convert(value: Any) -> str:
-        # The common case, a naive or UTC datetime sent as ISO 8601, spelled as
-        # format_timestamp's strftime does (the fraction only when non-zero) for
-        # four-digit years, at a third of the cost.
-        if iso and type(value) is datetime and value.year >= 1000 and (value.tzinfo is None or value.tzinfo is UTC):
-            text = (
-                f"{value.year}-{_2D[value.month]}-{_2D[value.day]}"
-                f"T{_2D[value.hour]}:{_2D[value.minute]}:{_2D[value.second]}"
-            )
-            return f"{text}.{value.microsecond:06d}Z" if value.microsecond else text + "Z"
+        # (The compiled emitter spells naive and UTC datetimes itself, faster.)
         try:
             if iso and type(value) is str and _CANONICAL_ISO(value):
                 datetime.fromisoformat(value[:-1])  # ValueError for a month 13, a February 30 ...

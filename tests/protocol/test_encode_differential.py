@@ -24,6 +24,7 @@ import copy
 import functools
 import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -33,6 +34,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ParamValidationError
 from botocore.serialize import create_serializer
+from dateutil.tz import tzutc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -292,6 +294,37 @@ def test_whole_body_escaping_is_taken_for_many_distinct_bytes(text: str, whole_b
     with mock.patch.object(_formencode, "_escape_high", wraps=_formencode._escape_high) as escape:
         assert_same_as_botocore("DescribeInstances", {"InstanceIds": [text, "i-1 x"]})
     assert escape.called is whole_body
+
+
+# The compiled emitter spells naive and UTC datetimes itself; every other one
+# (years before 1000, other time zones, subclasses) goes through the converter.
+class _Moment(datetime):
+    pass
+
+
+_ZONES = st.one_of(
+    st.none(),
+    st.just(timezone.utc),
+    st.just(timezone(timedelta(0), "UTC")),  # UTC, but not timezone.utc
+    st.just(tzutc()),
+    st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: timezone(timedelta(minutes=minutes))),
+)
+
+
+@settings(max_examples=max(50, _PROFILE_EXAMPLES * 10))
+@given(
+    moment=st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30), timezones=_ZONES),
+    whole_second=st.booleans(),
+    subclass=st.booleans(),
+)
+def test_any_datetime_encodes_like_botocore(moment: datetime, whole_second: bool, subclass: bool) -> None:
+    if whole_second:
+        moment = moment.replace(microsecond=0)
+    if subclass:
+        moment = _Moment.combine(moment.date(), moment.timetz())
+    assert_same_as_botocore("DescribeSpotPriceHistory", {"StartTime": moment, "EndTime": moment})
+    # A structure nested at a fixed place in the body (ImportSnapshot's ClientData).
+    assert_same_as_botocore("ImportSnapshot", {"ClientData": {"UploadStart": moment, "UploadSize": 1.5}})
 
 
 def test_lists_longer_than_the_spelled_out_suffixes_encode_like_botocore() -> None:
