@@ -63,22 +63,23 @@ def quote_joined(data: bytes, count: int) -> list[str] | None:
     SOH separators are left alone and split on at the end, which also shows
     whether a value held one.
     """
-    if _FIND_UNSAFE(data):
-        # The byte values that do not occur (a deletion, cheaper than a set of those that do).
+    if not data.isascii() or _FIND_UNSAFE(data):
+        # The byte values that do not occur (a deletion, cheaper than a set of those
+        # that do), sorted: those below 0x80 first.
         absent = _ALL_BYTES.translate(None, data)
+        ascii_end = bisect_left(absent, 0x80)
         if 0x25 not in absent:
             data = data.replace(b"%", b"%25")
         if 0x2B not in absent:
             data = data.replace(b"+", b"%2B")
-        # absent is sorted, so bisect counts the ASCII bytes among those missing.
-        high = _escape_high_pays(128 - len(absent) + bisect_left(absent, 0x80), len(data))
+        high = _escape_high_pays(128 - len(absent) + ascii_end, len(data))
         ascii_unsafe = _ASCII_BUT_SPACE if high else _ASCII_UNSAFE
-        for old, new in map(_REPLACEMENT.__getitem__, ascii_unsafe.translate(None, absent)):
+        for old, new in map(_REPLACEMENT.__getitem__, ascii_unsafe.translate(None, absent[:ascii_end])):
             data = data.replace(old, new)
         if high:
             data = _escape_high(data)  # and spaces to "+"
         else:
-            for old, new in map(_REPLACEMENT.__getitem__, _HIGH.translate(None, absent)):
+            for old, new in map(_REPLACEMENT.__getitem__, _HIGH.translate(None, absent[ascii_end:])):
                 data = data.replace(old, new)
     quoted = data.decode("ascii").split(SOH)
     return quoted if len(quoted) == count else None
