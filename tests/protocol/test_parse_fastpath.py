@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -296,3 +298,46 @@ def test_the_generated_decoders_take_over_once_they_pay() -> None:
         assert fast.decode(body, DEFAULT_LIMITS) == expected
     assert fast.decode(body, DEFAULT_LIMITS) == expected
     assert fast._root is FastDecoder(MODEL, "ImportSnapshot", DEFAULT_LIMITS)._generated()  # compiled once
+
+
+def test_the_tier_switch_under_many_threads() -> None:
+    # A fresh model, so the generated decoders are compiled while 16 threads are decoding: each thread must
+    # get the single-threaded result on every call, before, during and after the switch.
+    raw = {
+        "metadata": {"protocol": "ec2", "apiVersion": "2016-11-15", "serviceId": "EC2"},
+        "operations": {"Op": {"name": "Op", "output": {"shape": "Out"}}},
+        "shapes": {
+            "Out": {"type": "structure", "members": {"Items": {"shape": "Items", "locationName": "itemSet"}}},
+            "Items": {"type": "list", "member": {"shape": "Item", "locationName": "item"}},
+            "Item": {"type": "structure", "members": {"Name": {"shape": "S", "locationName": "name"},
+                                                      "Size": {"shape": "N", "locationName": "size"},
+                                                      "Inner": {"shape": "Item", "locationName": "inner"}}},
+            "S": {"type": "string"},
+            "N": {"type": "integer"},
+        },
+    }  # fmt: skip
+    model = ec2codec.load_model(raw).service
+    item = b"<item><name>n&amp;m</name><size>7</size><inner><name>i</name></inner></item>\n"
+    body = b"<OpResponse><requestId>r</requestId><itemSet>" + item * 800 + b"</itemSet></OpResponse>"
+    fast = FastDecoder(model, "Op", DEFAULT_LIMITS)
+    first = fast._root
+    expected = FastDecoder(model, "Op", DEFAULT_LIMITS, tier=1).decode(body, DEFAULT_LIMITS)
+    barrier = threading.Barrier(16)
+    results: list[bool] = []
+
+    def work() -> None:
+        barrier.wait()
+        results.extend(fast.decode(body, DEFAULT_LIMITS) == expected for _ in range(12))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [True] * 16 * 12
+    assert fast._root is not first  # the switch happened during the run
