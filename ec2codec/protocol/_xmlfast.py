@@ -156,7 +156,11 @@ class FastDecoder:
         if self._until_generated > 0:  # a lost update between threads only shifts the moment a little
             self._until_generated -= len(data)
             if self._until_generated <= 0:
-                decode = self._generated()
+                try:
+                    decode = self._generated()
+                except (Fallback, RecursionError):
+                    # The generated tier is an optimisation: the table-driven decoders stay on, for good.
+                    self._until_generated = 0
         result: dict[str, Any]
         try:
             result, at = decode(tokens, root, 1, self._root_end)

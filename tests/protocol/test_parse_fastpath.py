@@ -341,3 +341,17 @@ def test_the_tier_switch_under_many_threads() -> None:
         sys.setswitchinterval(interval)
     assert results == [True] * 16 * 12
     assert fast._root is not first  # the switch happened during the run
+
+
+def test_a_generated_tier_that_fails_to_compile_leaves_the_first_one_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = FastDecoder(MODEL, "ImportSnapshot", DEFAULT_LIMITS)
+    body = (FIXTURES / "responses" / "ImportSnapshot.xml").read_bytes()
+    expected = fast.decode(body, DEFAULT_LIMITS)
+
+    def broken() -> None:
+        raise RecursionError
+
+    monkeypatch.setattr(fast, "_generated", broken)
+    fast._until_generated = 1
+    assert fast.decode(body, DEFAULT_LIMITS) == expected
+    assert fast._until_generated == 0
