@@ -196,22 +196,6 @@ class Compiler:
                 else:
                     child(item, key + wire, out)
 
-        def emit_fixed(value: Any, key: str, out: Flat) -> None:
-            # At a fixed place in a body (see body): the key is "", the wires whole.
-            if not isinstance(value, dict) or (required and not required.issubset(value)):
-                raise Invalid
-            if union and len(value) != 1:
-                raise Invalid
-            for name, item in value.items():
-                wire, child, verbatim = members[name]  # KeyError: unknown member
-                if type(item) is verbatim:
-                    out.append(wire)
-                    out.append(item)
-                else:
-                    child(item, wire, out)
-
-        if fixed is not None:
-            return emit_fixed
         return emit if required or union else emit_plain
 
     def _list(self, shape: Mapping[str, Any]) -> Emit:
@@ -220,12 +204,11 @@ class Compiler:
         table = self.tables.get(shape["member"]["shape"])
         if table is not None:
             return self._list_of_structures(table, minimum)
-        suffixes = _SUFFIXES[sep]
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for suffix, item in zip(suffixes if len(value) <= _SHORT_LIST else _suffixes(len(value), sep), value):  # noqa: B905
+            for suffix, item in zip(_suffixes(len(value), sep), value):  # noqa: B905
                 if type(item) is verbatim:
                     out.append(key + suffix)
                     out.append(item)
@@ -241,12 +224,11 @@ class Compiler:
         # Tags, Filters, BlockDeviceMappings ...: the structure emitter's loop runs
         # inline for each item, which saves a call per item.
         members, required, union = table
-        dots = _SUFFIXES["."]
 
         def emit(value: Any, key: str, out: Flat) -> None:
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for suffix, item in zip(dots if len(value) <= _SHORT_LIST else _suffixes(len(value), "."), value):  # noqa: B905
+            for suffix, item in zip(_suffixes(len(value), "."), value):  # noqa: B905
                 if not isinstance(item, dict) or (required and not required.issubset(item)):
                     raise Invalid
                 if union and len(item) != 1:
@@ -264,7 +246,7 @@ class Compiler:
             # The same without the required/union checks (Tag, Filter ... have neither).
             if not isinstance(value, (list, tuple)) or (minimum is not None and len(value) < minimum):
                 raise Invalid
-            for suffix, item in zip(dots if len(value) <= _SHORT_LIST else _suffixes(len(value), "."), value):  # noqa: B905
+            for suffix, item in zip(_suffixes(len(value), "."), value):  # noqa: B905
                 if not isinstance(item, dict):
                     raise Invalid
                 prefix = key + suffix
@@ -385,8 +367,8 @@ class Compiler:
 
 
 def _suffixes(count: int, sep: str) -> list[str]:
-    # The item key suffixes of a list longer than _SHORT_LIST.
-    return [f"{i}{sep}" for i in range(1, count + 1)]
+    # The item key suffixes of a list of count items (at least): the table, or spelled for a longer list.
+    return _SUFFIXES[sep] if count <= _SHORT_LIST else [f"{i}{sep}" for i in range(1, count + 1)]
 
 
 def _named(ref: Mapping[str, Any]) -> bool:
