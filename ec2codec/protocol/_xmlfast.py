@@ -104,10 +104,9 @@ class FastDecoder:
 
     def __init__(self, model: ServiceModel, operation: str, limits: ParseLimits, *, tier: int | None = None) -> None:
         """``tier`` pins the decoders for tests: 1 the table-driven ones only, 2 the generated ones at once."""
-        self.root_name = f"{operation}Response"
-        self._root_bytes = self.root_name.encode()
-        self._root_end = "/" + self.root_name
-        self.max_depth = limits.max_depth
+        root_name = f"{operation}Response"
+        self._root_bytes = root_name.encode()
+        self._root_end = "/" + root_name
         self._head: tuple[bytes | None, int] = (None, 0)  # the last head the regex accepted, its screen offset
         self._model, self._operation, self._depth = model, operation, limits.max_depth
         # First the table-driven decoders, cheap to build; the generated ones (about twice as fast to walk,
